@@ -1,0 +1,2 @@
+// Generated contracts, re-exported so services never import gen/ paths directly.
+export * from "./gen/index.js";

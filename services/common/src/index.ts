@@ -1,0 +1,22 @@
+// Public surface of @sluice/common. A test pins this list (exports.test.ts).
+export * from "./errors.js";
+export * from "./deadline.js";
+export * from "./logging.js";
+export * from "./metrics.js";
+export * from "./packing.js";
+export * from "./paths.js";
+export * from "./runtime-config.js";
+export * from "./events.js";
+export * from "./trajectory-codec.js";
+export * from "./engine-client.js";
+export * from "./service-runner.js";
+export * from "./spec/schema.js";
+export * from "./spec/load.js";
+export * from "./grpc/server.js";
+export * from "./grpc/client.js";
+export * from "./nats/subjects.js";
+export * from "./nats/connection.js";
+export * from "./nats/streams.js";
+export * from "./nats/publisher.js";
+export * from "./nats/consumer.js";
+export * as contracts from "./contracts.js";

@@ -1,0 +1,2 @@
+// Entry for siblings' tests: fixtures and in-process harnesses that are not public API.
+export * from "./testing/nats-server.js";

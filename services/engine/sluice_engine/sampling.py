@@ -1,0 +1,159 @@
+"""Batched autoregressive sampling with a KV cache.
+
+Logprob convention: each reported logprob is the log-probability of the sampled token
+under the distribution it was actually drawn from, i.e. log_softmax(logits / T) restricted
+to the top-p nucleus and renormalised over it. At temperature 1 and top_p 1 this equals
+the model's log_softmax(logits), which is what compute_logprobs returns. Greedy decoding
+(temperature 0) draws from a point mass, so for it the reported value is the model's
+unscaled log_softmax(logits) of the chosen token instead of a meaningless 0.
+"""
+
+from dataclasses import dataclass, field
+
+import torch
+from transformers import DynamicCache, PreTrainedModel
+
+from .errors import ValidationError
+
+
+@dataclass(frozen=True)
+class SamplingConfig:
+    """Validated sampling parameters (proto zero values already replaced by defaults)."""
+
+    max_tokens: int
+    temperature: float = 1.0
+    top_p: float = 1.0
+    stop_token_ids: frozenset[int] = field(default_factory=frozenset)
+    seed: int = 0
+
+
+@dataclass(frozen=True)
+class SampledSequence:
+    prompt_index: int
+    token_ids: list[int]
+    logprobs: list[float]
+    finish_reason: str  # "stop" | "length"
+
+
+def make_generator(seed: int, device: torch.device) -> torch.Generator:
+    """Seeded generator; seed 0 means nondeterministic (seeded from OS entropy)."""
+    generator = torch.Generator(device=device)
+    if seed == 0:
+        generator.seed()
+    else:
+        generator.manual_seed(seed)
+    return generator
+
+
+def _nucleus_logprobs(scaled_logits: torch.Tensor, top_p: float) -> torch.Tensor:
+    """log_softmax over the top-p nucleus (renormalised); tokens outside get -inf."""
+    logprobs = torch.log_softmax(scaled_logits, dim=-1)
+    if top_p >= 1.0:
+        return logprobs
+    sorted_lp, order = torch.sort(logprobs, dim=-1, descending=True)
+    cumulative = sorted_lp.exp().cumsum(dim=-1)
+    # Keep a token if the mass strictly before it is < top_p (always keeps the top token).
+    remove_sorted = (cumulative - sorted_lp.exp()) >= top_p
+    remove = torch.zeros_like(remove_sorted).scatter(-1, order, remove_sorted)
+    masked = scaled_logits.masked_fill(remove, float("-inf"))
+    return torch.log_softmax(masked, dim=-1)
+
+
+def sample_next(
+    logits: torch.Tensor, config: SamplingConfig, generator: torch.Generator
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Draws one token per row of logits [B, V]; returns (tokens [B], logprobs [B])."""
+    logits = logits.float()
+    if config.temperature <= 0.0:
+        tokens = logits.argmax(dim=-1)
+        logprobs = torch.log_softmax(logits, dim=-1)
+        return tokens, logprobs.gather(-1, tokens[:, None]).squeeze(-1)
+    logprobs = _nucleus_logprobs(logits / config.temperature, config.top_p)
+    tokens = torch.multinomial(logprobs.exp(), num_samples=1, generator=generator).squeeze(-1)
+    return tokens, logprobs.gather(-1, tokens[:, None]).squeeze(-1)
+
+
+@torch.inference_mode()
+def generate(
+    model: PreTrainedModel,
+    prompts: list[list[int]],
+    num_samples: int,
+    config: SamplingConfig,
+    eos_token_ids: frozenset[int],
+    pad_token_id: int,
+) -> list[SampledSequence]:
+    """Samples num_samples continuations of every prompt in one left-padded batch.
+
+    Output order: for each prompt in order, its num_samples samples.
+    """
+    if not prompts:
+        raise ValidationError("prompts: empty batch")
+    if config.max_tokens <= 0:
+        raise ValidationError("params.max_tokens: must be > 0")
+    device = next(model.parameters()).device
+    rows = [(i, p) for i, p in enumerate(prompts) for _ in range(num_samples)]
+    batch = len(rows)
+    width = max(len(p) for _, p in rows)
+    input_ids = torch.full((batch, width), pad_token_id, dtype=torch.long)
+    attention = torch.zeros((batch, width), dtype=torch.long)
+    for r, (_, prompt) in enumerate(rows):
+        input_ids[r, width - len(prompt) :] = torch.tensor(prompt, dtype=torch.long)
+        attention[r, width - len(prompt) :] = 1
+    input_ids, attention = input_ids.to(device), attention.to(device)
+    positions = (attention.cumsum(dim=-1) - 1).clamp(min=0)
+    stops = eos_token_ids | config.stop_token_ids
+    stop_tensor = torch.tensor(sorted(stops), dtype=torch.long, device=device)
+    generator = make_generator(config.seed, device)
+
+    cache = DynamicCache()
+    out = model(
+        input_ids=input_ids,
+        attention_mask=attention,
+        position_ids=positions,
+        past_key_values=cache,
+        use_cache=True,
+        logits_to_keep=1,
+    )
+    next_positions = positions[:, -1:] + 1
+    finished = torch.zeros(batch, dtype=torch.bool, device=device)
+    stopped = torch.zeros(batch, dtype=torch.bool, device=device)
+    lengths = torch.zeros(batch, dtype=torch.long, device=device)
+    tokens_steps: list[torch.Tensor] = []
+    logprob_steps: list[torch.Tensor] = []
+    for _ in range(config.max_tokens):
+        tokens, logprobs = sample_next(out.logits[:, -1, :], config, generator)
+        tokens = tokens.masked_fill(finished, pad_token_id)
+        tokens_steps.append(tokens)
+        logprob_steps.append(logprobs)
+        lengths += (~finished).long()
+        hit_stop = torch.isin(tokens, stop_tensor) & ~finished
+        stopped |= hit_stop
+        finished |= hit_stop
+        if bool(finished.all()):
+            break
+        attention = torch.cat([attention, (~finished).long()[:, None]], dim=-1)
+        out = model(
+            input_ids=tokens[:, None],
+            attention_mask=attention,
+            position_ids=next_positions,
+            past_key_values=out.past_key_values,
+            use_cache=True,
+        )
+        next_positions = next_positions + 1
+
+    all_tokens = torch.stack(tokens_steps, dim=1).cpu()
+    all_logprobs = torch.stack(logprob_steps, dim=1).float().cpu()
+    lengths_list = lengths.cpu().tolist()
+    stopped_list = stopped.cpu().tolist()
+    results = []
+    for r, (prompt_index, _) in enumerate(rows):
+        n = lengths_list[r]
+        results.append(
+            SampledSequence(
+                prompt_index=prompt_index,
+                token_ids=all_tokens[r, :n].tolist(),
+                logprobs=all_logprobs[r, :n].tolist(),
+                finish_reason="stop" if stopped_list[r] else "length",
+            )
+        )
+    return results
