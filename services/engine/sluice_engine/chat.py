@@ -111,7 +111,7 @@ def render_chat(
     prefix_ids = _encode(tokenizer, prefix_text)
     if not full_text.startswith(prefix_text) or full_ids[: len(prefix_ids)] != prefix_ids:
         raise PreconditionError(
-            "continuation: rendering of messages[0..%d] is not a prefix of the full rendering"
-            % last_assistant
+            f"continuation: rendering of messages[0..{last_assistant}] is not a prefix of "
+            "the full rendering"
         )
     return Rendered(token_ids=full_ids[len(prefix_ids) :], text=full_text[len(prefix_text) :])

@@ -78,7 +78,9 @@ def build_tokenizer() -> PreTrainedTokenizerFast:
     # BPE without merges splits each (non-special) span into single characters.
     backend = Tokenizer(models.BPE(vocab=vocab, merges=[], unk_token=UNK))
     backend.decoder = decoders.Fuse()
-    backend.add_special_tokens([AddedToken(t, special=True, normalized=False) for t in SPECIAL_TOKENS])
+    backend.add_special_tokens(
+        [AddedToken(t, special=True, normalized=False) for t in SPECIAL_TOKENS]
+    )
     # Tool-call markers are matched atomically but survive skip_special_tokens.
     backend.add_tokens(
         [AddedToken(t, special=False, normalized=False) for t in (TOOL_CALL_OPEN, TOOL_CALL_CLOSE)]
@@ -96,7 +98,9 @@ def build_tokenizer() -> PreTrainedTokenizerFast:
     return tokenizer
 
 
-def build_tiny_model(spec: TinySpec, tokenizer: PreTrainedTokenizerFast, seed: int) -> LlamaForCausalLM:
+def build_tiny_model(
+    spec: TinySpec, tokenizer: PreTrainedTokenizerFast, seed: int
+) -> LlamaForCausalLM:
     """Random-init Llama whose weights depend only on (spec, vocabulary, seed)."""
     config = LlamaConfig(
         vocab_size=len(tokenizer),

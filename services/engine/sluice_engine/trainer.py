@@ -14,7 +14,7 @@ import torch
 from .chat import Message, Rendered, render_chat
 from .errors import NotFoundError, PreconditionError, ValidationError
 from .loading import LoadedModel
-from .losses import LossResult, LossSpec, policy_loss
+from .losses import LossKind, LossResult, LossSpec, policy_loss
 from .sampling import SampledSequence, SamplingConfig, generate
 
 WEIGHTS_FILE = "model.safetensors"
@@ -238,8 +238,6 @@ class PolicyEngine:
         total_loss_tokens_in_step: int = 0,
     ) -> ForwardBackwardResult:
         """Accumulates gradients of the (step-normalised) loss; returns call statistics."""
-        from .losses import LossKind
-
         self.validate_training(seqs, needs_old=spec.kind is LossKind.PPO_CLIP)
         if total_sequences_in_step < 0 or total_loss_tokens_in_step < 0:
             raise ValidationError("total_sequences_in_step/total_loss_tokens_in_step: negative")
@@ -325,9 +323,7 @@ class PolicyEngine:
                 group["betas"] = (config.beta1, config.beta2)
             params = [p for p in self.model.parameters() if p.grad is not None]
             max_norm = config.max_grad_norm if config.max_grad_norm > 0 else math.inf
-            grad_norm = (
-                float(torch.nn.utils.clip_grad_norm_(params, max_norm)) if params else 0.0
-            )
+            grad_norm = float(torch.nn.utils.clip_grad_norm_(params, max_norm)) if params else 0.0
             if not math.isfinite(grad_norm):
                 optimizer.zero_grad(set_to_none=True)
                 raise PreconditionError("grad_norm: non-finite; step skipped, gradients dropped")

@@ -13,7 +13,7 @@ export interface PublishResult {
 /**
  * Publishes to JetStream with a Nats-Msg-Id, so a retried publish inside the stream's
  * duplicate window is stored once. Payloads over the server's message limit go to
- * the object store under the message id, and the message carries only the reference.
+ * the object store under `<subject>/<msg id>`, and the message carries only the reference.
  */
 export class DedupePublisher {
   constructor(
@@ -34,8 +34,17 @@ export class DedupePublisher {
           { retryable: false },
         );
       }
-      await this.blobs.putBlob({ name: msgId }, data);
-      hdrs.set(BLOB_HEADER, msgId);
+      // The blob name carries the subject: one trajectory id is the msg id on several
+      // streams (traj, scored), and their blobs must not overwrite each other.
+      const blobName = `${subject}/${msgId}`;
+      try {
+        await this.blobs.putBlob({ name: blobName }, data);
+      } catch (cause) {
+        throw new TransportError(`offloading ${data.length} bytes for ${subject} (msg id ${msgId}) to the object store failed`, {
+          cause,
+        });
+      }
+      hdrs.set(BLOB_HEADER, blobName);
       payload = new Uint8Array(0);
       offloaded = true;
     }

@@ -1,11 +1,11 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { connect } from "@nats-io/transport-node";
-import { waitFor } from "../deadline.js";
-import { SluiceError } from "../errors.js";
+import { sleep } from "../deadline.js";
+import { DeadlineError, SluiceError } from "../errors.js";
 
 /** A real nats-server with JetStream on 127.0.0.1, a free port and a fresh store dir. */
 export interface NatsServerHandle {
@@ -41,35 +41,39 @@ export async function startNatsServer(options: StartNatsOptions = {}): Promise<N
   const ownStore = options.storeDir === undefined;
   const storeDir = options.storeDir ?? mkdtempSync(join(tmpdir(), "sluice-nats-"));
   const args = ["-a", "127.0.0.1", "-p", String(port), "-js", "-sd", storeDir];
-  if (options.maxPayloadBytes) args.push("--max_payload", String(options.maxPayloadBytes));
+  // nats-server has no command-line flag for max_payload: it goes in a config file.
+  let confDir: string | undefined;
+  if (options.maxPayloadBytes) {
+    confDir = mkdtempSync(join(tmpdir(), "sluice-nats-conf-"));
+    const conf = join(confDir, "nats.conf");
+    writeFileSync(conf, `max_payload: ${Math.floor(options.maxPayloadBytes)}\n`);
+    args.push("-c", conf);
+  }
+  const cleanup = (): void => {
+    if (ownStore) rmSync(storeDir, { recursive: true, force: true });
+    if (confDir) rmSync(confDir, { recursive: true, force: true });
+  };
   const proc = spawn(options.binary ?? "nats-server", args, { stdio: ["ignore", "ignore", "pipe"] });
   let stderr = "";
   proc.stderr?.on("data", (d: Buffer) => {
     stderr = (stderr + d.toString()).slice(-4000);
   });
+  const state = { gone: false };
   const exited = new Promise<never>((_, reject) => {
+    proc.once("error", () => (state.gone = true));
+    proc.once("exit", () => (state.gone = true));
     proc.once("error", (err) => reject(new SluiceError(`cannot start nats-server: ${err.message}`, { cause: err })));
     proc.once("exit", (code) => reject(new SluiceError(`nats-server exited with ${code}: ${stderr}`)));
   });
   exited.catch(() => undefined);
   const url = `nats://127.0.0.1:${port}`;
-  await Promise.race([
-    exited,
-    waitFor(
-      async () => {
-        try {
-          const nc = await connect({ servers: url, timeout: 500 });
-          await nc.close();
-          return true;
-        } catch {
-          return undefined;
-        }
-      },
-      10_000,
-      `nats-server on ${url}`,
-      100,
-    ),
-  ]);
+  try {
+    await Promise.race([exited, waitUntilAccepting(url, state, 10_000)]);
+  } catch (err) {
+    if (proc.exitCode === null) proc.kill("SIGKILL");
+    cleanup();
+    throw err;
+  }
   return {
     url,
     port,
@@ -89,7 +93,22 @@ export async function startNatsServer(options: StartNatsOptions = {}): Promise<N
           });
         });
       }
-      if (ownStore) rmSync(storeDir, { recursive: true, force: true });
+      cleanup();
     },
   };
+}
+
+/** Polls until a client can connect; gives up as soon as the process has exited. */
+async function waitUntilAccepting(url: string, state: { gone: boolean }, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!state.gone) {
+    try {
+      const nc = await connect({ servers: url, timeout: 500 });
+      await nc.close();
+      return;
+    } catch {
+      if (Date.now() >= deadline) throw new DeadlineError(`nats-server on ${url}`, timeoutMs);
+      await sleep(100);
+    }
+  }
 }

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Every test, from a fresh machine: bootstrap (idempotent), lint, engine pytest, then the
+# TypeScript unit, integration and end-to-end suites against real nats-server,
+# bubblewrap and the PyTorch engine.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+bash scripts/bootstrap.sh
+section() { printf '\n=== %s ===\n' "$*"; }
+
+section "lint: buf, eslint, prettier, ruff"
+(cd proto && ../node_modules/.bin/buf lint)
+npx eslint .
+npx prettier --check .
+.venv/bin/ruff check services/engine
+.venv/bin/ruff format --check services/engine
+
+section "engine: pytest"
+(cd services/engine && ../../.venv/bin/python -m pytest -q)
+
+section "typescript: unit"
+node scripts/run-tests.mjs unit
+section "typescript: integration"
+node scripts/run-tests.mjs integration
+section "end to end"
+node scripts/run-tests.mjs e2e

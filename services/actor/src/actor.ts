@@ -1,0 +1,310 @@
+import { randomBytes } from "node:crypto";
+import {
+  DedupePublisher,
+  errorMessage,
+  experimentSubjects,
+  contracts,
+  sleep,
+  type EventInput,
+  type ExperimentSpec,
+  type KV,
+  type Logger,
+  type NatsHandles,
+  type ObjectStore,
+  type ServiceContext,
+} from "@sluice/common";
+import type { AdmissionConfig } from "./admission.js";
+import { KvAdmissionStore } from "./admission-store.js";
+import { createActorMetrics, type ActorMetrics } from "./actor-metrics.js";
+import type { BoundEnvironment } from "./environment.js";
+import { defaultEnvironmentRegistry, type EnvironmentRegistry } from "./environments/registry.js";
+import { EpisodeAbortedError } from "./errors.js";
+import { runEpisode } from "./episode-runner.js";
+import type { ChatCompleter } from "./gateway-client.js";
+import { readPolicy } from "./policy-reader.js";
+
+/** Where events go (EventPublisher in production). */
+export interface EventSink {
+  emit(input: EventInput): Promise<void>;
+}
+
+export interface ActorOptions {
+  actorId: string;
+  experiment: string;
+  spec: ExperimentSpec;
+  nats: NatsHandles;
+  /** The experiment KV bucket (`sluice_<exp>`): policy key and admission counter. */
+  kv: KV;
+  /** Object store for trajectories over the server's max_payload. */
+  blobs?: ObjectStore;
+  gateway: ChatCompleter;
+  logger: Logger;
+  registry: ServiceContext["registry"];
+  events: EventSink;
+  environments?: EnvironmentRegistry;
+  /** How often the policy key is polled while waiting (ms). */
+  pollIntervalMs?: number;
+}
+
+export interface ActorSummary {
+  reason: "budget_exhausted" | "stopped";
+  groupsAdmitted: number;
+  trajectoriesPublished: number;
+}
+
+const PUBLISH_ATTEMPTS = 5;
+
+/**
+ * The rollout worker: admits task groups under the staleness bound, runs each group's
+ * G episodes concurrently against the gateway and publishes every trajectory to
+ * `sluice.<exp>.traj`. Several actors share one admission counter, so the run's
+ * budget of steps·B groups is spent exactly once across all of them.
+ */
+export class Actor {
+  private readonly env: BoundEnvironment;
+  private readonly admission: KvAdmissionStore;
+  private readonly publisher: DedupePublisher;
+  private readonly metrics: ActorMetrics;
+  private readonly subject: string;
+  private readonly pollMs: number;
+  private readonly logger: Logger;
+  private running = 0;
+  private idleMs = 0;
+  private idleSince: number | undefined;
+  private startedAt = Date.now();
+  private published = 0;
+  private admitted = 0;
+
+  constructor(private readonly o: ActorOptions) {
+    const registry = o.environments ?? defaultEnvironmentRegistry();
+    // Bind first: a bad environment config fails the actor at start, not per episode.
+    this.env = registry.bind(o.spec.environment.name, o.spec.environment.config, o.spec.seed);
+    const config: AdmissionConfig = {
+      groupsPerStep: o.spec.rollout.groupsPerStep,
+      maxStaleness: o.spec.rollout.maxStaleness,
+      steps: o.spec.steps,
+    };
+    this.admission = new KvAdmissionStore(o.kv, config);
+    this.publisher = new DedupePublisher(o.nats, o.blobs);
+    this.metrics = createActorMetrics(o.registry);
+    this.subject = experimentSubjects(o.experiment).traj;
+    this.pollMs = o.pollIntervalMs ?? 200;
+    this.logger = o.logger.child({ actorId: o.actorId });
+  }
+
+  /** Runs until the run's group budget is spent (and published) or `signal` aborts. */
+  async run(signal: AbortSignal): Promise<ActorSummary> {
+    const { rollout, watchdog } = this.o.spec;
+    this.startedAt = Date.now();
+    this.idleSince = this.startedAt;
+    if (rollout.groupSize > rollout.maxConcurrentEpisodes) {
+      this.logger.warn("groupSize exceeds maxConcurrentEpisodes; a group always runs whole", {
+        groupSize: rollout.groupSize,
+        maxConcurrentEpisodes: rollout.maxConcurrentEpisodes,
+      });
+    }
+    const groups = new Set<Promise<void>>();
+    let version: number | undefined;
+    let versionSeenAt = Date.now();
+    let lastStallEventAt = 0;
+    let blockedSince: number | undefined;
+    let exhausted = false;
+
+    while (!signal.aborted) {
+      this.updateIdleRatio();
+      const policy = await this.tryReadPolicy();
+      if (policy && policy.version !== version) {
+        version = policy.version;
+        versionSeenAt = Date.now();
+        this.metrics.policyVersion.set(version);
+      }
+      if (version !== undefined && this.running > 0 && this.running + rollout.groupSize > rollout.maxConcurrentEpisodes) {
+        // Concurrency is full: wait for an episode to finish (or the next poll tick).
+        await Promise.race([...groups, sleep(this.pollMs, signal)]);
+        continue;
+      }
+      let blocked = version === undefined;
+      if (version !== undefined) {
+        const result = await this.tryAdmit(version);
+        if (result === "budget") {
+          exhausted = true;
+          break;
+        }
+        if (typeof result === "number") {
+          blockedSince = undefined;
+          const group = this.runGroup(result, version, signal).finally(() => groups.delete(group));
+          groups.add(group);
+          continue;
+        }
+        blocked = result === "staleness";
+      }
+      if (blocked) {
+        // The watchdog: no newer policy for stallTimeoutMs while we cannot admit.
+        blockedSince ??= Date.now();
+        const stalledFor = Date.now() - Math.max(versionSeenAt, blockedSince);
+        if (stalledFor >= watchdog.stallTimeoutMs && Date.now() - lastStallEventAt >= watchdog.stallTimeoutMs) {
+          lastStallEventAt = Date.now();
+          void this.o.events.emit({
+            kind: "actor_stalled",
+            severity: "error",
+            message:
+              version === undefined
+                ? `no policy published in KV key "policy" for ${stalledFor} ms`
+                : `policy version ${version} has not advanced for ${stalledFor} ms while admission is blocked`,
+            attributes: { actorId: this.o.actorId },
+            values: { stalledMs: stalledFor, policyVersion: version ?? -1 },
+          });
+        }
+      }
+      const waitStart = Date.now();
+      await sleep(this.pollMs, signal);
+      if (blocked) this.metrics.admissionWaitSeconds.inc((Date.now() - waitStart) / 1000);
+    }
+
+    await Promise.all(groups);
+    this.updateIdleRatio();
+    const summary: ActorSummary = {
+      reason: exhausted ? "budget_exhausted" : "stopped",
+      groupsAdmitted: this.admitted,
+      trajectoriesPublished: this.published,
+    };
+    if (exhausted) {
+      await this.o.events.emit({
+        kind: "actor_budget_exhausted",
+        message: `group budget of ${this.o.spec.steps * rollout.groupsPerStep} spent`,
+        attributes: { actorId: this.o.actorId },
+        values: { groupsAdmitted: this.admitted, trajectoriesPublished: this.published },
+      });
+    }
+    this.logger.info("actor finished", { ...summary });
+    return summary;
+  }
+
+  private async tryReadPolicy(): Promise<contracts.PolicyRecord | undefined> {
+    try {
+      return await readPolicy(this.o.kv);
+    } catch (err) {
+      this.logger.warn("policy read failed", { err: errorMessage(err) });
+      return undefined;
+    }
+  }
+
+  /** Group ordinal when admitted, else why not; transport errors count as "retry later". */
+  private async tryAdmit(version: number): Promise<number | "staleness" | "budget" | "error"> {
+    try {
+      const r = await this.admission.tryAdmit(version);
+      if (r.admitted) {
+        this.admitted++;
+        this.metrics.groupsAdmitted.inc();
+        return r.ordinal;
+      }
+      return r.reason;
+    } catch (err) {
+      void this.o.events.emit({
+        kind: "actor_admission_error",
+        severity: "error",
+        message: errorMessage(err),
+        attributes: { actorId: this.o.actorId },
+      });
+      return "error";
+    }
+  }
+
+  private async runGroup(ordinal: number, version: number, signal: AbortSignal): Promise<void> {
+    const { rollout } = this.o.spec;
+    const task = this.env.taskSource.at(ordinal);
+    const groupId = `${this.o.actorId}-g${ordinal}-${randomBytes(3).toString("hex")}`;
+    this.logger.debug("group admitted", { groupId, taskId: task.id, policyVersion: version });
+    const episodes = Array.from({ length: rollout.groupSize }, async (_, indexInGroup) => {
+      this.episodeStarted();
+      const started = Date.now();
+      try {
+        const trajectory = await runEpisode(
+          {
+            experiment: this.o.experiment,
+            actorId: this.o.actorId,
+            groupId,
+            groupSize: rollout.groupSize,
+            indexInGroup,
+            task,
+            environment: this.env,
+            admittedPolicyVersion: version,
+            maxTurns: rollout.maxTurns,
+            episodeTimeoutMs: rollout.episodeTimeoutMs,
+            sampling: rollout.sampling,
+          },
+          { gateway: this.o.gateway, logger: this.logger, signal },
+        );
+        this.metrics.episodes.inc({
+          outcome: contracts.outcomeLevelToJSON(trajectory.outcome?.level ?? 0),
+          failure: contracts.failureKindToJSON(trajectory.failure),
+        });
+        this.metrics.turns.observe(trajectory.turns.length);
+        this.metrics.episodeSeconds.observe((Date.now() - started) / 1000);
+        await this.publish(trajectory);
+      } catch (err) {
+        // Shutdown: a partial episode is not published (the group is abandoned).
+        if (!(err instanceof EpisodeAbortedError)) throw err;
+      } finally {
+        this.episodeFinished();
+      }
+    });
+    const results = await Promise.allSettled(episodes);
+    for (const r of results) {
+      if (r.status === "rejected") {
+        this.logger.error("episode crashed", { groupId, err: errorMessage(r.reason) });
+        void this.o.events.emit({ kind: "actor_episode_crashed", severity: "error", message: errorMessage(r.reason) });
+      }
+    }
+  }
+
+  /** Publishes with the trajectory id as Nats-Msg-Id, so retries are stored once. */
+  private async publish(t: contracts.Trajectory): Promise<void> {
+    const data = contracts.Trajectory.encode(t).finish();
+    let lastErr: unknown;
+    for (let attempt = 0; attempt < PUBLISH_ATTEMPTS; attempt++) {
+      try {
+        const ack = await this.publisher.publish(this.subject, data, t.trajectoryId);
+        if (ack.duplicate) this.metrics.publishDuplicates.inc();
+        else {
+          this.metrics.trajectoriesPublished.inc();
+          this.published++;
+        }
+        return;
+      } catch (err) {
+        lastErr = err;
+        await sleep(200 * 2 ** attempt);
+      }
+    }
+    this.metrics.publishFailures.inc();
+    await this.o.events.emit({
+      kind: "trajectory_publish_failed",
+      severity: "error",
+      message: `${t.trajectoryId}: ${errorMessage(lastErr)}`,
+      attributes: { trajectoryId: t.trajectoryId, groupId: t.groupId },
+    });
+  }
+
+  private episodeStarted(): void {
+    if (this.running === 0 && this.idleSince !== undefined) {
+      this.idleMs += Date.now() - this.idleSince;
+      this.idleSince = undefined;
+    }
+    this.running++;
+    this.metrics.inFlightEpisodes.set(this.running);
+  }
+
+  private episodeFinished(): void {
+    this.running--;
+    if (this.running === 0) this.idleSince = Date.now();
+    this.metrics.inFlightEpisodes.set(this.running);
+  }
+
+  private updateIdleRatio(): void {
+    const now = Date.now();
+    const elapsed = now - this.startedAt;
+    if (elapsed <= 0) return;
+    const idle = this.idleMs + (this.idleSince !== undefined ? now - this.idleSince : 0);
+    this.metrics.idleRatio.set(idle / elapsed);
+  }
+}

@@ -1,0 +1,180 @@
+import { contracts, errorMessage, type Logger } from "@sluice/common";
+import { raceAbort } from "./abortable.js";
+import type { ChatMessage, ToolSchema } from "./chat-types.js";
+import type { BoundEnvironment, Environment, EpisodeOutcome, Task } from "./environment.js";
+import { EpisodeAbortedError, GatewayHttpError, GatewayProtocolError, GatewayTransportError } from "./errors.js";
+import type { ChatCompleter, Completion } from "./gateway-client.js";
+import { NO_OUTCOME, toProtoOutcome } from "./outcome-codec.js";
+
+const { FailureKind } = contracts;
+
+export interface SamplingParams {
+  maxTokens: number;
+  temperature: number;
+  topP: number;
+}
+
+export interface EpisodeSpec {
+  experiment: string;
+  actorId: string;
+  groupId: string;
+  groupSize: number;
+  indexInGroup: number;
+  task: Task;
+  environment: BoundEnvironment;
+  admittedPolicyVersion: number;
+  maxTurns: number;
+  episodeTimeoutMs: number;
+  sampling: SamplingParams;
+}
+
+export interface EpisodeDeps {
+  gateway: ChatCompleter;
+  logger?: Logger;
+  /** Shutdown: an aborted episode throws EpisodeAbortedError instead of returning data. */
+  signal?: AbortSignal;
+  now?: () => number;
+}
+
+/** Time allowed for freeing the gateway session after the episode, whatever happened. */
+const SESSION_DELETE_TIMEOUT_MS = 2_000;
+
+export function trajectoryIdOf(groupId: string, indexInGroup: number): string {
+  return `${groupId}-${indexInGroup}`;
+}
+
+/**
+ * Runs one episode against the gateway and returns its Trajectory. Infrastructure
+ * failures (inference errors, the episode deadline, token prefix mismatches) travel as
+ * data: the trajectory carries the failure kind and the turns so far, and the learner
+ * masks it rather than scoring it as zero. Only shutdown throws.
+ */
+export async function runEpisode(spec: EpisodeSpec, deps: EpisodeDeps): Promise<contracts.Trajectory> {
+  const now = deps.now ?? Date.now;
+  const trajectoryId = trajectoryIdOf(spec.groupId, spec.indexInGroup);
+  const createdAtMs = now();
+  const deadline = AbortSignal.timeout(spec.episodeTimeoutMs);
+  const signal = deps.signal ? AbortSignal.any([deps.signal, deadline]) : deadline;
+  const turns: contracts.Turn[] = [];
+  const metadata: Record<string, string> = {};
+  let failure = FailureKind.FAILURE_KIND_NONE;
+  let failureDetail = "";
+  let env: Environment | undefined;
+  let outcome: EpisodeOutcome = NO_OUTCOME;
+
+  try {
+    env = spec.environment.create(spec.task);
+    const reset = await raceAbort(env.reset(), signal);
+    const messages: ChatMessage[] = [...reset.messages];
+    const tools: ToolSchema[] | undefined = reset.tools;
+    let observation = reset.messages;
+    let done = false;
+    while (!done && turns.length < spec.maxTurns) {
+      const startedAtMs = now();
+      const c = await deps.gateway.complete(
+        { messages, ...(tools ? { tools } : {}), ...spec.sampling, sessionId: trajectoryId },
+        signal,
+      );
+      turns.push(toTurn(c, observation, startedAtMs, now()));
+      if (!c.prefixOk) {
+        // The turn's tokens no longer concatenate to the session's stream: unusable for training.
+        failure = FailureKind.FAILURE_KIND_TOKENIZATION_MISMATCH;
+        failureDetail = `gateway prefix mismatch at turn ${turns.length - 1}: ${c.prefixMismatchReason ?? "no reason given"}`;
+        break;
+      }
+      messages.push({ role: "assistant", content: c.content, ...(c.toolCalls.length ? { tool_calls: c.toolCalls } : {}) });
+      const step = await raceAbort(
+        env.step({ content: c.content, toolCalls: c.toolCalls, invalidToolCalls: c.invalidToolCalls }),
+        signal,
+      );
+      messages.push(...step.messages);
+      observation = step.messages;
+      done = step.done;
+    }
+    if (!done && failure === FailureKind.FAILURE_KIND_NONE) metadata.truncated = "max_turns";
+  } catch (err) {
+    if (deps.signal?.aborted) {
+      await cleanup(env, trajectoryId, deps);
+      throw new EpisodeAbortedError(trajectoryId);
+    }
+    [failure, failureDetail] = classifyFailure(err, deadline.aborted, spec.episodeTimeoutMs);
+    deps.logger?.warn("episode failed", { trajectoryId, failure: contracts.failureKindToJSON(failure), err: failureDetail });
+  }
+  if (env) {
+    try {
+      outcome = env.outcome();
+    } catch (err) {
+      outcome = { ...NO_OUTCOME, detail: `environment outcome failed: ${errorMessage(err)}` };
+    }
+  }
+  await cleanup(env, trajectoryId, deps);
+  if (outcome.perTurnScores) metadata.env_per_turn_score = JSON.stringify(outcome.perTurnScores);
+
+  return {
+    trajectoryId,
+    experiment: spec.experiment,
+    taskId: spec.task.id,
+    groupId: spec.groupId,
+    groupSize: spec.groupSize,
+    indexInGroup: spec.indexInGroup,
+    actorId: spec.actorId,
+    environment: spec.environment.name,
+    turns,
+    outcome: toProtoOutcome(outcome),
+    failure,
+    failureDetail,
+    admittedPolicyVersion: spec.admittedPolicyVersion,
+    guidance: [],
+    createdAtMs,
+    finishedAtMs: now(),
+    metadata,
+  };
+}
+
+function toTurn(c: Completion, observation: ChatMessage[], startedAtMs: number, finishedAtMs: number): contracts.Turn {
+  return {
+    observationTokenIds: c.observationTokenIds,
+    actionTokenIds: c.actionTokenIds,
+    actionLogprobs: c.actionLogprobs,
+    actionPolicyVersions: c.actionPolicyVersions,
+    actionLossMask: new Uint8Array(0),
+    observationText: observation.map((m) => m.content ?? "").join("\n"),
+    actionText: c.content ?? "",
+    toolCalls: [
+      ...c.toolCalls.map((tc) => ({
+        id: tc.id,
+        name: tc.function.name,
+        argumentsJson: tc.function.arguments,
+        valid: true,
+        error: "",
+      })),
+      ...c.invalidToolCalls.map((bad) => ({ id: "", name: "", argumentsJson: bad.raw, valid: false, error: bad.error })),
+    ],
+    finishReason: c.finishReason,
+    startedAtMs,
+    finishedAtMs,
+  };
+}
+
+function classifyFailure(err: unknown, timedOut: boolean, timeoutMs: number): [contracts.FailureKind, string] {
+  if (timedOut) return [FailureKind.FAILURE_KIND_HARNESS_TIMEOUT, `episode exceeded its ${timeoutMs} ms deadline`];
+  if (err instanceof GatewayHttpError || err instanceof GatewayTransportError || err instanceof GatewayProtocolError) {
+    return [FailureKind.FAILURE_KIND_INFERENCE_ERROR, err.message];
+  }
+  // Anything else came from the environment itself (its tools, its sandbox).
+  return [FailureKind.FAILURE_KIND_SANDBOX_ERROR, `environment error: ${errorMessage(err)}`];
+}
+
+async function cleanup(env: Environment | undefined, trajectoryId: string, deps: EpisodeDeps): Promise<void> {
+  try {
+    await env?.close();
+  } catch (err) {
+    deps.logger?.warn("environment close failed", { trajectoryId, err: errorMessage(err) });
+  }
+  try {
+    await deps.gateway.deleteSession(trajectoryId, AbortSignal.timeout(SESSION_DELETE_TIMEOUT_MS));
+  } catch (err) {
+    // Idle sessions expire in the gateway; a failed delete only costs memory there.
+    deps.logger?.debug("session delete failed", { trajectoryId, err: errorMessage(err) });
+  }
+}

@@ -1,0 +1,30 @@
+import { contracts } from "@sluice/common";
+import type { EpisodeOutcome, OutcomeLevelName } from "./environment.js";
+
+const LEVELS: Record<OutcomeLevelName, contracts.OutcomeLevel> = {
+  NO_SUBMIT: contracts.OutcomeLevel.OUTCOME_LEVEL_NO_SUBMIT,
+  EMPTY_PATCH: contracts.OutcomeLevel.OUTCOME_LEVEL_EMPTY_PATCH,
+  PATCH_APPLY_FAILED: contracts.OutcomeLevel.OUTCOME_LEVEL_PATCH_APPLY_FAILED,
+  TESTS_FAIL: contracts.OutcomeLevel.OUTCOME_LEVEL_TESTS_FAIL,
+  RESOLVED: contracts.OutcomeLevel.OUTCOME_LEVEL_RESOLVED,
+};
+
+/** Environment outcome -> proto Outcome. */
+export function toProtoOutcome(o: EpisodeOutcome): contracts.Outcome {
+  return {
+    level: LEVELS[o.level],
+    score: Number.isFinite(o.score) ? o.score : 0,
+    submitted: o.submitted,
+    modified: o.modified,
+    detail: o.detail,
+  };
+}
+
+/** What an episode that never reached its environment reports. */
+export const NO_OUTCOME: EpisodeOutcome = {
+  level: "NO_SUBMIT",
+  score: 0,
+  submitted: false,
+  modified: false,
+  detail: "environment produced no outcome",
+};

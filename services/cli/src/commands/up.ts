@@ -1,0 +1,355 @@
+import { existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import {
+  REPO_ROOT,
+  SpecError,
+  connectNats,
+  ensureExperimentStreams,
+  errorMessage,
+  experimentSubjects,
+  grpcAddress,
+  sleep,
+  waitFor,
+  withDeadline,
+  type ExperimentManifest,
+  type NatsHandles,
+  type RuntimeConfig,
+  type ServiceName,
+  type contracts,
+} from "@sluice/common";
+import type { UpArgs } from "../args.js";
+import { engineArgs } from "../engine-launch.js";
+import { InterruptedError, RunFailedError } from "../errors.js";
+import { formatEvent, watchEvents, type EventWatcher } from "../event-watch.js";
+import { LearnerStatusClient } from "../learner-status.js";
+import { loadManifest } from "../manifest.js";
+import { allocatePorts, buildRuntimeConfig, LOOPBACK } from "../ports.js";
+import { createProgressWriter, RateMeter } from "../progress.js";
+import { defaultRunDir } from "../run-dir.js";
+import { StallWatchdog } from "../stall-watchdog.js";
+import { buildSummary, summaryLine, type RunExit } from "../summary.js";
+import { Supervisor, type ManagedChild } from "../supervisor.js";
+import { freePort } from "@sluice/common/internal";
+
+const NATS_START_TIMEOUT_MS = 15_000;
+// Importing torch and building the model is slow on a cold machine.
+const ENGINE_HEALTH_TIMEOUT_MS = 120_000;
+const SERVICE_HEALTH_TIMEOUT_MS = 60_000;
+const STOP_GRACE_MS = 10_000;
+const POLL_INTERVAL_MS = 500;
+const STATUS_CALL_TIMEOUT_MS = 2_000;
+const TS_SERVICES_IN_ORDER: readonly ServiceName[] = ["sandbox", "gateway", "reward", "learner"];
+
+/** `sluice up`: returns the process exit code (0, 1, 2 or 130). */
+export async function runUp(args: UpArgs): Promise<number> {
+  let manifest: ExperimentManifest;
+  try {
+    manifest = loadManifest(args.file, { steps: args.steps, seed: args.seed });
+  } catch (err) {
+    if (err instanceof SpecError) {
+      process.stderr.write(err.message + "\n");
+      return 2;
+    }
+    throw err;
+  }
+  const runDir = resolve(args.runDir ?? defaultRunDir(process.cwd(), manifest.metadata.name));
+  return new UpRun(manifest, runDir, args).run();
+}
+
+/** One `sluice up` run: owns the children, the NATS connection and the outcome. */
+class UpRun {
+  private readonly experiment: string;
+  private readonly logsDir: string;
+  private readonly failure = new AbortController();
+  private readonly supervisor: Supervisor;
+  private readonly progress = createProgressWriter();
+  private readonly startedAtMs = Date.now();
+  private nats: NatsHandles | undefined;
+  private events: EventWatcher | undefined;
+  private learner: LearnerStatusClient | undefined;
+  private lastStatus: contracts.GetStatusResponse | undefined;
+  private runtimeConfig: RuntimeConfig | undefined;
+  private signals = 0;
+
+  constructor(
+    private readonly manifest: ExperimentManifest,
+    private readonly runDir: string,
+    private readonly args: UpArgs,
+  ) {
+    this.experiment = manifest.metadata.name;
+    this.logsDir = join(runDir, "logs");
+    this.supervisor = new Supervisor({
+      onUnexpectedExit: (_child, err) => this.fail(err),
+    });
+  }
+
+  async run(): Promise<number> {
+    const onSignal = (sig: NodeJS.Signals): void => {
+      this.signals += 1;
+      if (this.signals > 1) {
+        // A second Ctrl-C means "now": no more waiting on graceful shutdown.
+        this.progress.note("sluice: second signal, killing everything");
+        this.supervisor.killAllNow();
+        process.exit(130);
+      }
+      this.fail(new InterruptedError(sig));
+    };
+    process.on("SIGINT", onSignal);
+    process.on("SIGTERM", onSignal);
+
+    let exit: RunExit = "completed";
+    let error: string | undefined;
+    try {
+      await this.start();
+      await this.monitor();
+    } catch (err) {
+      if (err instanceof InterruptedError) exit = "interrupted";
+      else {
+        exit = "failed";
+        error = errorMessage(err);
+      }
+    }
+    this.progress.finish();
+    if (error !== undefined) process.stderr.write(`sluice: ${error}\n`);
+    if (exit === "interrupted") process.stderr.write("sluice: interrupted, stopping services\n");
+
+    const published = await this.trajectoriesPublished();
+    await this.shutdown();
+    const summary = buildSummary({
+      experiment: this.experiment,
+      runDir: this.runDir,
+      status: this.lastStatus,
+      trajectoriesPublished: published,
+      rewardRejections: this.events?.rejections ?? {},
+      startedAtMs: this.startedAtMs,
+      endedAtMs: Date.now(),
+      exit,
+      ...(error !== undefined ? { error } : {}),
+    });
+    writeFileSync(join(this.runDir, "summary.json"), JSON.stringify(summary, null, 2) + "\n");
+    process.stdout.write(summaryLine(summary) + "\n");
+    process.removeListener("SIGINT", onSignal);
+    process.removeListener("SIGTERM", onSignal);
+    return exit === "completed" ? 0 : exit === "interrupted" ? 130 : 1;
+  }
+
+  /** First failure wins; everything waiting on `failure.signal` rejects with it. */
+  private fail(err: Error): void {
+    if (!this.failure.signal.aborted) this.failure.abort(err);
+  }
+
+  /** Resolves like `p` unless the run fails first. */
+  private guard<T>(p: Promise<T>): Promise<T> {
+    const signal = this.failure.signal;
+    if (signal.aborted) return Promise.reject(signal.reason as Error);
+    return new Promise<T>((resolvePromise, reject) => {
+      const onAbort = (): void => reject(signal.reason as Error);
+      signal.addEventListener("abort", onAbort, { once: true });
+      p.then(
+        (v) => {
+          signal.removeEventListener("abort", onAbort);
+          resolvePromise(v);
+        },
+        (e: unknown) => {
+          signal.removeEventListener("abort", onAbort);
+          reject(e instanceof Error ? e : new Error(String(e)));
+        },
+      );
+    });
+  }
+
+  private note(line: string): void {
+    this.progress.note(line);
+  }
+
+  private async start(): Promise<void> {
+    mkdirSync(this.logsDir, { recursive: true });
+    writeFileSync(join(this.runDir, "spec.json"), JSON.stringify(this.manifest, null, 2) + "\n");
+    const ports = await allocatePorts();
+    const runtime = buildRuntimeConfig(this.manifest, this.runDir, ports);
+    this.runtimeConfig = runtime;
+    const runtimePath = join(this.runDir, "runtime.json");
+    writeFileSync(runtimePath, JSON.stringify(runtime, null, 2) + "\n");
+    this.note(`sluice: run dir ${this.runDir}`);
+
+    await this.startNats(ports.nats, runtime.natsUrl);
+    await this.startEngine(runtime);
+    for (const name of TS_SERVICES_IN_ORDER) await this.startTsService(name, name, runtimePath, runtime.services[name].grpcPort);
+    await this.startActors(runtime, runtimePath);
+  }
+
+  private async startNats(port: number, url: string): Promise<void> {
+    const storeDir = join(this.runDir, "nats");
+    mkdirSync(storeDir, { recursive: true });
+    const t0 = Date.now();
+    this.supervisor.start({
+      name: "nats-server",
+      command: process.env["SLUICE_NATS_SERVER"] ?? "nats-server",
+      args: ["-a", LOOPBACK, "-p", String(port), "-js", "-sd", storeDir],
+      logFile: join(this.logsDir, "nats.log"),
+      stopLast: true,
+    });
+    this.nats = await this.guard(
+      waitFor(
+        async () => {
+          try {
+            return await connectNats(url, "sluice-cli", 1_000);
+          } catch {
+            return undefined;
+          }
+        },
+        NATS_START_TIMEOUT_MS,
+        `nats-server accepting connections on ${url}`,
+        100,
+      ),
+    );
+    await this.guard(withDeadline(ensureExperimentStreams(this.nats.jsm, this.experiment), 10_000, "creating JetStream streams"));
+    this.events = watchEvents(this.nats.nc, this.experiment, (e, verdict) => {
+      if (verdict.show) this.note(formatEvent(e));
+      if (verdict.fatal) this.fail(new RunFailedError(`${e.component} ${e.kind.replace(/_/g, " ")}: ${e.message}; see ${join(this.logsDir, `${e.component}.log`)}`));
+    });
+    this.note(`sluice: nats-server ready on ${url} (${Date.now() - t0} ms)`);
+  }
+
+  private async startEngine(runtime: RuntimeConfig): Promise<void> {
+    const endpoint = runtime.services.engine;
+    const python = process.env["SLUICE_PYTHON"] ?? join(REPO_ROOT, ".venv", "bin", "python");
+    if (!existsSync(python)) throw new RunFailedError(`engine python ${python} not found; run scripts/bootstrap.sh`);
+    await this.startAndWait(
+      {
+        name: "engine",
+        command: python,
+        args: engineArgs(this.manifest.spec, this.experiment, endpoint),
+        cwd: REPO_ROOT,
+        env: { ...process.env, PYTHONUNBUFFERED: "1" },
+        logFile: join(this.logsDir, "engine.log"),
+      },
+      grpcAddress(endpoint),
+      ENGINE_HEALTH_TIMEOUT_MS,
+    );
+  }
+
+  private async startTsService(
+    service: ServiceName,
+    name: string,
+    runtimePath: string,
+    grpcPort: number,
+    env: NodeJS.ProcessEnv = {},
+  ): Promise<void> {
+    const main = join(REPO_ROOT, "services", service, "dist", "main.js");
+    if (!existsSync(main)) throw new RunFailedError(`${main} not found; build with npx tsc -b`);
+    await this.startAndWait(
+      {
+        name,
+        command: process.execPath,
+        args: [main, "--runtime", runtimePath],
+        cwd: REPO_ROOT,
+        env: { ...process.env, ...env },
+        logFile: join(this.logsDir, `${name}.log`),
+      },
+      `${LOOPBACK}:${grpcPort}`,
+      SERVICE_HEALTH_TIMEOUT_MS,
+    );
+  }
+
+  /**
+   * Actor i > 0 gets its own runtime file whose actor endpoint has fresh ports: every
+   * actor runs a gRPC and metrics server, and they cannot share one port.
+   */
+  private async startActors(runtime: RuntimeConfig, runtimePath: string): Promise<void> {
+    for (let i = 0; i < this.manifest.spec.rollout.actors; i++) {
+      let path = runtimePath;
+      let grpcPort = runtime.services.actor.grpcPort;
+      if (i > 0) {
+        grpcPort = await freePort();
+        const own: RuntimeConfig = {
+          ...runtime,
+          services: { ...runtime.services, actor: { host: LOOPBACK, grpcPort, metricsPort: await freePort() } },
+        };
+        path = join(this.runDir, `runtime.actor-${i}.json`);
+        writeFileSync(path, JSON.stringify(own, null, 2) + "\n");
+      }
+      await this.startTsService("actor", `actor-${i}`, path, grpcPort, {
+        SLUICE_ACTOR_ID: `actor-${i}`,
+        SLUICE_ACTOR_INDEX: String(i),
+      });
+    }
+  }
+
+  private async startAndWait(spec: Parameters<Supervisor["start"]>[0], address: string, timeoutMs: number): Promise<ManagedChild> {
+    const t0 = Date.now();
+    const child = this.supervisor.start(spec);
+    try {
+      await this.guard(this.supervisor.waitHealthy(child, address, timeoutMs));
+    } catch (err) {
+      if (err instanceof InterruptedError || err instanceof RunFailedError) throw err;
+      throw new RunFailedError(`${spec.name} did not become healthy: ${errorMessage(err)}; see ${spec.logFile ?? "its output"}`, {
+        cause: err,
+      });
+    }
+    this.note(`sluice: ${spec.name} ready on ${address} (${Date.now() - t0} ms)`);
+    return child;
+  }
+
+  /** Polls GetStatus until finished; the watchdog and failure signal end it early. */
+  private async monitor(): Promise<void> {
+    const spec = this.manifest.spec;
+    this.learner = new LearnerStatusClient(grpcAddress(this.runtime().services.learner));
+    const watchdog = new StallWatchdog(spec.watchdog.stallTimeoutMs, Date.now());
+    const rate = new RateMeter(10_000);
+    let lastError: string | undefined;
+    for (;;) {
+      if (this.failure.signal.aborted) throw this.failure.signal.reason as Error;
+      try {
+        const status = await this.guard(this.learner.get(STATUS_CALL_TIMEOUT_MS));
+        this.lastStatus = status;
+        lastError = undefined;
+        rate.add(Date.now(), Number(status.trajectoriesTrained));
+        this.progress.update({
+          step: Number(status.step),
+          totalSteps: spec.steps,
+          reward: status.rewardMeanByStep[status.rewardMeanByStep.length - 1],
+          policyVersion: status.policyVersion,
+          trajPerSecond: rate.rate(),
+        });
+        if (status.finished) return;
+      } catch (err) {
+        if (this.failure.signal.aborted) throw this.failure.signal.reason as Error;
+        // Transient (learner busy or restarting); the stall watchdog bounds how long we wait.
+        const msg = errorMessage(err);
+        if (msg !== lastError) this.note(`sluice: learner status unavailable: ${msg}`);
+        lastError = msg;
+      }
+      const stalled = watchdog.observe(Number(this.lastStatus?.step ?? -1), Date.now());
+      if (stalled !== undefined) throw new RunFailedError(stalled);
+      await sleep(POLL_INTERVAL_MS, this.failure.signal);
+    }
+  }
+
+  private runtime(): RuntimeConfig {
+    if (!this.runtimeConfig) throw new RunFailedError("internal: runtime config used before start");
+    return this.runtimeConfig;
+  }
+
+  /** Messages in the trajectory stream: deduplicated by Nats-Msg-Id on publish. */
+  private async trajectoriesPublished(): Promise<number | undefined> {
+    if (!this.nats) return undefined;
+    try {
+      const info = await withDeadline(this.nats.jsm.streams.info(experimentSubjects(this.experiment).trajStream), 5_000, "trajectory stream info");
+      return info.state.messages;
+    } catch {
+      return undefined;
+    }
+  }
+
+  private async shutdown(): Promise<void> {
+    this.learner?.close();
+    this.events?.stop();
+    // Services first (they drain through NATS), nats-server last.
+    await this.supervisor.stopAll(STOP_GRACE_MS, async () => {
+      // Close our connection before nats-server goes, or the client retries forever.
+      await this.nats?.close().catch(() => undefined);
+    });
+    if (!this.args.keepNatsStore) rmSync(join(this.runDir, "nats"), { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,62 @@
+import type { ExperimentSpec, ServiceEndpoint } from "@sluice/common";
+
+/**
+ * The engine's --model-spec JSON (services/engine/sluice_engine/loading.py ModelSpec and
+ * tiny.py TinySpec). The experiment schema uses camelCase and "path"; the engine uses the
+ * Hugging Face config names and "hf". This is the only place that knows both.
+ */
+export interface EngineModelSpec {
+  name: string;
+  source: "tiny" | "hf";
+  path?: string;
+  tiny?: {
+    hidden_size: number;
+    num_hidden_layers: number;
+    num_attention_heads: number;
+    num_key_value_heads: number;
+    intermediate_size: number;
+    max_position_embeddings: number;
+  };
+  seed: number;
+  device: "auto" | "cpu" | "cuda";
+}
+
+export function engineModelSpec(spec: ExperimentSpec): EngineModelSpec {
+  const m = spec.model;
+  if (m.source === "path") {
+    return { name: m.name, source: "hf", path: m.path ?? "", seed: spec.seed, device: m.device };
+  }
+  return {
+    name: m.name,
+    source: "tiny",
+    tiny: {
+      hidden_size: m.tiny.hiddenSize,
+      num_hidden_layers: m.tiny.layers,
+      num_attention_heads: m.tiny.heads,
+      // No grouped-query attention in the schema: one KV head per attention head.
+      num_key_value_heads: m.tiny.heads,
+      intermediate_size: m.tiny.intermediateSize,
+      max_position_embeddings: m.tiny.maxPositionEmbeddings,
+    },
+    seed: spec.seed,
+    device: m.device,
+  };
+}
+
+/** Arguments after `python`: `-m sluice_engine --host ... --port ...`. */
+export function engineArgs(spec: ExperimentSpec, experiment: string, endpoint: ServiceEndpoint): string[] {
+  return [
+    "-m",
+    "sluice_engine",
+    "--host",
+    endpoint.host,
+    "--port",
+    String(endpoint.grpcPort),
+    "--metrics-port",
+    String(endpoint.metricsPort),
+    "--experiment",
+    experiment,
+    "--model-spec",
+    JSON.stringify(engineModelSpec(spec)),
+  ];
+}

@@ -1,0 +1,28 @@
+import { GrpcEngineClient, grpcAddress, runService } from "@sluice/common";
+import { createGatewayServer } from "./gateway-server.js";
+
+// Process entry: `node services/gateway/dist/main.js --runtime run/runtime.json`.
+await runService("gateway", async (ctx) => {
+  const endpoint = ctx.runtime.services.gateway;
+  const engine = new GrpcEngineClient(grpcAddress(ctx.runtime.services.engine));
+  const server = createGatewayServer({
+    engine,
+    model: ctx.runtime.spec.model.name,
+    logger: ctx.logger,
+    registry: ctx.registry,
+  });
+  try {
+    await server.listen(endpoint.httpPort ?? 0, endpoint.host);
+  } catch (err) {
+    engine.close();
+    throw err;
+  }
+  return {
+    // Health and reflection only; the gateway's API is HTTP.
+    grpcServices: [],
+    stop: async () => {
+      await server.close();
+      engine.close();
+    },
+  };
+});

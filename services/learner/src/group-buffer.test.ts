@@ -1,0 +1,131 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { contracts } from "@sluice/common";
+import { GroupBuffer, type DropReason, type GroupBufferOptions } from "./group-buffer.js";
+import { makeScored } from "./testing/fixtures.js";
+
+class Msg {
+  acked = 0;
+  constructor(readonly id: string) {}
+  ack(): void {
+    this.acked++;
+  }
+}
+
+function setup(o: Partial<GroupBufferOptions> = {}) {
+  let now = 1_000;
+  const drops: [DropReason, string][] = [];
+  const lags: number[] = [];
+  const buf = new GroupBuffer<Msg>({
+    groupTimeoutMs: 5_000,
+    now: () => now,
+    onDrop: (r, id) => drops.push([r, id]),
+    onStaleness: (l) => lags.push(l),
+    ...o,
+  });
+  const add = (id: string, groupId: string, groupSize: number, extra: { version?: number; failure?: contracts.FailureKind } = {}) =>
+    buf.add(makeScored({ id, groupId, groupSize, reward: 1, ...extra }), new Msg(id));
+  return { buf, drops, lags, add, advance: (ms: number) => (now += ms) };
+}
+
+describe("GroupBuffer", () => {
+  it("releases a group once group_size members arrived", () => {
+    const { buf, add } = setup();
+    add("a1", "A", 2);
+    assert.equal(buf.takeGroups(1, 0, 0), undefined);
+    add("a2", "A", 2);
+    const groups = buf.takeGroups(1, 0, 0);
+    assert.equal(groups?.length, 1);
+    assert.deepEqual(groups![0]!.valid.map((s) => s.scored.trajectory!.trajectoryId), ["a1", "a2"]);
+    assert.equal(buf.depth(), 0);
+  });
+
+  it("waits until B groups are ready", () => {
+    const { buf, add } = setup();
+    add("a1", "A", 1);
+    assert.equal(buf.takeGroups(2, 0, 0), undefined);
+    add("b1", "B", 1);
+    assert.equal(buf.takeGroups(2, 0, 0)?.length, 2);
+  });
+
+  it("ignores redelivered trajectory ids and acks them with the next step", () => {
+    const { buf, add, drops } = setup();
+    assert.equal(add("a1", "A", 2), "added");
+    assert.equal(add("a1", "A", 2), "duplicate");
+    assert.deepEqual(drops, [["duplicate", "a1"]]);
+    assert.equal(buf.takeGroups(1, 0, 0), undefined, "a duplicate does not complete a group");
+    const acks = buf.takeAcks();
+    assert.equal(acks.length, 1);
+    assert.equal(buf.takeAcks().length, 0);
+  });
+
+  it("drops groups still incomplete after the timeout (default policy drop)", () => {
+    const { buf, add, drops, advance } = setup();
+    add("a1", "A", 3);
+    add("a2", "A", 3);
+    advance(4_999);
+    buf.expire();
+    assert.equal(buf.depth(), 2);
+    advance(1);
+    buf.expire();
+    assert.equal(buf.depth(), 0);
+    assert.deepEqual(drops, [
+      ["group_timeout", "a1"],
+      ["group_timeout", "a2"],
+    ]);
+    assert.equal(buf.takeAcks().length, 2);
+    assert.equal(add("a3", "A", 3), "late", "a member arriving after its group closed is dropped");
+    assert.equal(drops.at(-1)![0], "group_timeout");
+  });
+
+  it("complete_partial trains a timed-out group with at least two valid members", () => {
+    const { buf, add, advance, drops } = setup({ policy: "complete_partial" });
+    add("a1", "A", 4);
+    add("a2", "A", 4);
+    add("b1", "B", 4);
+    add("b2", "B", 4, { failure: contracts.FailureKind.FAILURE_KIND_SANDBOX_ERROR });
+    advance(5_000);
+    buf.expire();
+    const groups = buf.takeGroups(1, 0, 0);
+    assert.equal(groups?.length, 1);
+    assert.equal(groups![0]!.groupId, "A");
+    assert.equal(groups![0]!.partial, true);
+    assert.deepEqual(drops.map((d) => d[0]), ["group_timeout", "group_timeout"], "B had one valid member");
+  });
+
+  it("drops samples older than the staleness bound at consumption", () => {
+    const { buf, add, drops, lags } = setup();
+    add("a1", "A", 3, { version: 3 });
+    add("a2", "A", 3, { version: 4 });
+    add("a3", "A", 3, { version: 5 });
+    // current 5, η = 1: versions < 4 are stale
+    const groups = buf.takeGroups(1, 5, 1);
+    assert.deepEqual(groups![0]!.valid.map((s) => s.scored.trajectory!.trajectoryId), ["a2", "a3"]);
+    assert.deepEqual(drops, [["stale", "a1"]]);
+    assert.deepEqual(lags, [1, 0]);
+    assert.equal(buf.takeAcks().length, 1);
+  });
+
+  it("excludes infra-failed members and discards groups left empty", () => {
+    const { buf, add, drops } = setup();
+    add("a1", "A", 2, { failure: contracts.FailureKind.FAILURE_KIND_HARNESS_TIMEOUT });
+    add("a2", "A", 2);
+    add("b1", "B", 1, { failure: contracts.FailureKind.FAILURE_KIND_VERIFIER_ERROR });
+    const groups = buf.takeGroups(1, 0, 0);
+    assert.equal(groups?.length, 1);
+    assert.deepEqual(groups![0]!.valid.map((s) => s.scored.trajectory!.trajectoryId), ["a2"]);
+    assert.deepEqual(drops, [
+      ["infra_verifier_error", "b1"],
+      ["infra_harness_timeout", "a1"],
+    ]);
+    assert.equal(buf.readyCount(), 0);
+  });
+
+  it("lists every held message for ack-deadline heartbeats", () => {
+    const { buf, add } = setup();
+    add("a1", "A", 2);
+    add("b1", "B", 1);
+    add("b1", "B", 1);
+    assert.equal(buf.heldMessages().length, 3);
+  });
+});

@@ -1,0 +1,49 @@
+import { counter, gauge, histogram } from "@sluice/common";
+import type { Counter, Gauge, Histogram, Registry } from "prom-client";
+
+/** Prometheus instruments of the learner, registered on the service registry. */
+export interface LearnerMetrics {
+  step: Gauge;
+  policyVersion: Gauge;
+  trained: Counter;
+  dropped: Counter;
+  stepDuration: Histogram;
+  engineLatency: Histogram;
+  idleRatio: Gauge;
+  staleness: Histogram;
+  loss: Gauge;
+  rewardMean: Gauge;
+  bufferDepth: Gauge;
+}
+
+export function createLearnerMetrics(registry: Registry): LearnerMetrics {
+  return {
+    step: gauge(registry, "sluice_learner_step", "learner steps completed"),
+    policyVersion: gauge(registry, "sluice_learner_policy_version", "current policy version"),
+    trained: counter(registry, "sluice_learner_trajectories_trained_total", "trajectories consumed by a step"),
+    dropped: counter(registry, "sluice_learner_trajectories_dropped_total", "trajectories dropped, by reason", ["reason"]),
+    stepDuration: histogram(
+      registry,
+      "sluice_learner_step_duration_seconds",
+      "wall time of one learner step (engine calls, checkpoint, publish, acks)",
+      [0.05, 0.1, 0.5, 1, 2, 5, 10, 30, 60, 300, 1800],
+    ),
+    engineLatency: histogram(
+      registry,
+      "sluice_learner_engine_latency_seconds",
+      "engine call latency by call",
+      [0.01, 0.05, 0.1, 0.5, 1, 2, 5, 10, 30, 60, 300],
+      ["call"],
+    ),
+    idleRatio: gauge(registry, "sluice_learner_idle_ratio", "fraction of wall time spent waiting for data"),
+    staleness: histogram(
+      registry,
+      "sluice_learner_staleness_versions",
+      "current policy version minus the sample's oldest action version, at consumption",
+      [0, 1, 2, 3, 4, 8, 16, 32],
+    ),
+    loss: gauge(registry, "sluice_learner_loss", "loss of the last step"),
+    rewardMean: gauge(registry, "sluice_learner_reward_mean", "mean episode reward of the last step"),
+    bufferDepth: gauge(registry, "sluice_learner_buffer_depth", "trajectories buffered waiting for their group"),
+  };
+}

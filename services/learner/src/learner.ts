@@ -1,0 +1,366 @@
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import {
+  BLOB_HEADER,
+  DeadlineError,
+  SluiceError,
+  ValidationError,
+  contracts,
+  decodeScoredTrajectory,
+  ensureDurableConsumer,
+  ensureExperimentStreams,
+  errorMessage,
+  experimentSubjects,
+  fetchBatch,
+  openKv,
+  openObjectStore,
+  resolvePayload,
+  sleep,
+  type EngineApi,
+  type EventInput,
+  type ExperimentSpec,
+  type ExperimentSubjects,
+  type JsMsg,
+  type KV,
+  type Logger,
+  type NatsHandles,
+  type ObjectStore,
+} from "@sluice/common";
+import type { Registry } from "prom-client";
+import { GroupBuffer, type DropReason, type IncompleteGroupPolicy, type ReadyGroup } from "./group-buffer.js";
+import { createLearnerMetrics, type LearnerMetrics } from "./learner-metrics.js";
+import { cloneStatus, emptyStatus, type LearnerStatus } from "./learner-status.js";
+import { lossConfigFromSpec } from "./loss-config.js";
+import { buildStepBatch, microbatches } from "./step-batch.js";
+
+/** Where events go; EventPublisher from common satisfies it. */
+export interface EventSink {
+  emit(input: EventInput): Promise<void>;
+}
+
+export interface LearnerOptions {
+  experiment: string;
+  spec: ExperimentSpec;
+  runDir: string;
+  nats: NatsHandles;
+  engine: EngineApi;
+  events: EventSink;
+  logger: Logger;
+  registry: Registry;
+  /** Default `drop` (spec has no field for it yet). */
+  incompleteGroupPolicy?: IncompleteGroupPolicy;
+  /** Durable consumer name; default `learner`. */
+  consumerName?: string;
+  /** How long one fetch waits for messages; default 1000 ms (the client minimum). */
+  fetchExpiresMs?: number;
+  /** Messages asked for per fetch; default min(256, maxAckPending). */
+  fetchMax?: number;
+  now?: () => number;
+}
+
+/** The learner failed in a way a restart (with redelivery of unacked data) must handle. */
+export class LearnerError extends SluiceError {
+  constructor(message: string, options: { cause?: unknown } = {}) {
+    super(message, { ...options, retryable: false });
+    this.name = "LearnerError";
+  }
+}
+
+const STARTUP_RETRY_MS = 500;
+
+/**
+ * The learner loop: pull scored trajectories from JetStream, group them, and once B
+ * complete groups are ready run one step on the engine (forward/backward in
+ * microbatches, optimiser step), publish the new policy to KV and only then ack every
+ * message the step consumed (trained or dropped). Unacked data is redelivered to a
+ * restarted learner, where duplicates are recognised by trajectory id.
+ */
+export class Learner {
+  private readonly subjects: ExperimentSubjects;
+  private readonly metrics: LearnerMetrics;
+  private readonly buffer: GroupBuffer<JsMsg>;
+  private readonly status: LearnerStatus = emptyStatus();
+  private readonly consumer: string;
+  private readonly now: () => number;
+  private readonly ackWaitMs: number;
+  private kv: KV | undefined;
+  private blobs: ObjectStore | undefined;
+  private inStep: JsMsg[] = [];
+  private lastCheckpointStep = -1;
+  private startedAtMs = 0;
+  private idleMs = 0;
+
+  constructor(private readonly o: LearnerOptions) {
+    this.subjects = experimentSubjects(o.experiment);
+    this.metrics = createLearnerMetrics(o.registry);
+    this.consumer = o.consumerName ?? "learner";
+    this.now = o.now ?? Date.now;
+    this.ackWaitMs = Math.max(60_000, o.spec.learner.stepTimeoutMs);
+    this.buffer = new GroupBuffer<JsMsg>({
+      groupTimeoutMs: o.spec.learner.groupTimeoutMs,
+      policy: o.incompleteGroupPolicy ?? "drop",
+      now: this.now,
+      onDrop: (reason) => this.countDrop(reason),
+      onStaleness: (lag) => this.metrics.staleness.observe(lag),
+    });
+  }
+
+  /** A snapshot of the counters (GetStatus). */
+  getStatus(): LearnerStatus {
+    return cloneStatus(this.status);
+  }
+
+  /**
+   * Runs until spec.steps steps are done (resolves with the final status) or `signal`
+   * aborts (resolves after the current wait; an in-flight step finishes first).
+   * Rejects on a fatal error; unacked messages are then redelivered to the next learner.
+   */
+  async run(signal: AbortSignal): Promise<LearnerStatus> {
+    const { spec } = this.o;
+    const groupsPerStep = spec.rollout.groupsPerStep;
+    if (spec.learner.maxAckPending < groupsPerStep * spec.rollout.groupSize) {
+      throw new ValidationError(
+        `learner.maxAckPending (${spec.learner.maxAckPending}) must be at least groupsPerStep × groupSize (${groupsPerStep * spec.rollout.groupSize}): the learner holds a step's messages unacked`,
+      );
+    }
+    this.startedAtMs = this.now();
+    await ensureExperimentStreams(this.o.nats.jsm, this.o.experiment);
+    await ensureDurableConsumer(this.o.nats, {
+      stream: this.subjects.scoredStream,
+      durable: this.consumer,
+      filterSubject: this.subjects.scored,
+      maxAckPending: spec.learner.maxAckPending,
+      ackWaitMs: this.ackWaitMs,
+    });
+    this.kv = await openKv(this.o.nats.nc, this.subjects.kvBucket);
+    const info = await this.startupCall(() => this.o.engine.modelInfo(spec.model.name), signal);
+    if (!info) return this.getStatus();
+    this.setVersion(info.policyVersion);
+    await this.publishPolicy();
+    this.o.logger.info("learner started", { policyVersion: this.status.policyVersion, steps: spec.steps });
+
+    const heartbeat = setInterval(() => this.extendAckDeadlines(), Math.max(1_000, Math.floor(this.ackWaitMs / 3)));
+    heartbeat.unref();
+    let lastDataMs = this.now();
+    let lastStallEventMs = 0;
+    try {
+      while (!signal.aborted && this.status.step < spec.steps) {
+        const groups = this.buffer.takeGroups(groupsPerStep, this.status.policyVersion, spec.rollout.maxStaleness);
+        if (groups) {
+          await this.step(groups);
+          lastDataMs = this.now();
+          continue;
+        }
+        const waitStart = this.now();
+        const msgs = await fetchBatch(
+          this.o.nats,
+          this.subjects.scoredStream,
+          this.consumer,
+          this.o.fetchMax ?? Math.min(256, spec.learner.maxAckPending),
+          this.o.fetchExpiresMs ?? 1_000,
+        );
+        for (const m of msgs) await this.accept(m);
+        this.buffer.expire();
+        this.metrics.bufferDepth.set(this.buffer.depth());
+        const now = this.now();
+        this.idleMs += now - waitStart;
+        this.metrics.idleRatio.set(this.idleMs / Math.max(1, now - this.startedAtMs));
+        if (msgs.length > 0) lastDataMs = now;
+        const stallMs = spec.watchdog.stallTimeoutMs;
+        if (now - lastDataMs >= stallMs && now - lastStallEventMs >= stallMs) {
+          lastStallEventMs = now;
+          await this.o.events.emit({
+            kind: "learner_stalled",
+            severity: "error",
+            message: `no scored trajectories for ${now - lastDataMs} ms (buffer holds ${this.buffer.depth()}, ${this.buffer.readyCount()} groups ready of ${groupsPerStep})`,
+            step: this.status.step,
+            values: { waited_ms: now - lastDataMs, buffer_depth: this.buffer.depth() },
+          });
+        }
+      }
+    } finally {
+      clearInterval(heartbeat);
+    }
+    if (this.status.step >= spec.steps && !this.status.finished) await this.finish();
+    return this.getStatus();
+  }
+
+  private async accept(m: JsMsg): Promise<void> {
+    let scored: contracts.ScoredTrajectory;
+    try {
+      const data = await this.payload(m);
+      scored = decodeScoredTrajectory(data);
+    } catch (err) {
+      this.countDrop("malformed");
+      m.term(errorMessage(err).slice(0, 200));
+      await this.o.events.emit({
+        kind: "malformed_message",
+        severity: "warning",
+        message: errorMessage(err),
+        step: this.status.step,
+        attributes: { subject: m.subject, stream_seq: String(m.seq) },
+      });
+      return;
+    }
+    this.buffer.add(scored, m);
+  }
+
+  private async payload(m: JsMsg): Promise<Uint8Array> {
+    if (m.headers?.get(BLOB_HEADER) && !this.blobs) {
+      this.blobs = await openObjectStore(this.o.nats.nc, this.subjects.blobBucket);
+    }
+    return resolvePayload(m.data, m.headers, this.blobs);
+  }
+
+  private async step(groups: ReadyGroup<JsMsg>[]): Promise<void> {
+    const { spec, engine } = this.o;
+    const started = this.now();
+    this.inStep = [...groups.flatMap((g) => g.valid.map((s) => s.msg)), ...this.buffer.takeAcks()];
+    const batch = buildStepBatch(groups, {
+      estimator: spec.algorithm.advantage,
+      stdNormalization: spec.algorithm.stdNormalization,
+    });
+    const loss = lossConfigFromSpec(spec.algorithm);
+    let lossSum = 0;
+    for (const mb of microbatches(batch.sequences, spec.learner.microBatchSequences)) {
+      const stop = this.metrics.engineLatency.startTimer({ call: "forward_backward" });
+      const res = await engine.forwardBackward({
+        model: spec.model.name,
+        sequences: mb,
+        loss,
+        totalSequencesInStep: batch.sequences.length,
+        totalLossTokensInStep: batch.totalLossTokens,
+      });
+      stop();
+      // Each microbatch loss is already scaled by 1/total, so the sum is the batch loss.
+      lossSum += res.loss;
+    }
+    const stopOptim = this.metrics.engineLatency.startTimer({ call: "optim_step" });
+    const nextVersion = this.status.policyVersion + 1;
+    const optim = await engine.optimStep({
+      model: spec.model.name,
+      learningRate: spec.optimizer.learningRate,
+      weightDecay: spec.optimizer.weightDecay,
+      maxGradNorm: spec.optimizer.maxGradNorm,
+      beta1: spec.optimizer.beta1,
+      beta2: spec.optimizer.beta2,
+      nextPolicyVersion: nextVersion,
+    });
+    stopOptim();
+    if (optim.policyVersion !== 0 && optim.policyVersion !== nextVersion) {
+      throw new LearnerError(`engine reports policy version ${optim.policyVersion} after optim step, expected ${nextVersion}`);
+    }
+
+    const s = this.status;
+    s.step += 1;
+    this.setVersion(nextVersion);
+    s.trajectoriesTrained += batch.trained;
+    s.rewardMeanByStep.push(batch.rewardMean);
+    this.metrics.step.set(s.step);
+    this.metrics.trained.inc(batch.trained);
+    this.metrics.loss.set(lossSum);
+    this.metrics.rewardMean.set(batch.rewardMean);
+
+    const every = spec.learner.checkpointEvery;
+    if ((every > 0 && s.step % every === 0) || s.step >= spec.steps) await this.checkpoint();
+    await this.publishPolicy();
+    // Ack only now: the step's effect is in the weights, the checkpoint and the KV record.
+    const acks = [...this.inStep, ...this.buffer.takeAcks()];
+    for (const m of acks) m.ack();
+    await this.o.nats.nc.flush();
+    this.inStep = [];
+    this.metrics.bufferDepth.set(this.buffer.depth());
+    this.metrics.stepDuration.observe((this.now() - started) / 1000);
+    await this.o.events.emit({
+      kind: "learner_step",
+      step: s.step,
+      values: {
+        step: s.step,
+        reward_mean: batch.rewardMean,
+        policy_version: s.policyVersion,
+        trained: batch.trained,
+        loss: lossSum,
+      },
+    });
+  }
+
+  private async checkpoint(): Promise<void> {
+    const { spec, engine, runDir } = this.o;
+    const s = this.status;
+    if (this.lastCheckpointStep === s.step) return;
+    const dir = join(runDir, "checkpoints", `step-${s.step}`);
+    mkdirSync(dir, { recursive: true });
+    const stop = this.metrics.engineLatency.startTimer({ call: "save_weights" });
+    await engine.saveWeights(spec.model.name, dir, true);
+    stop();
+    const record = {
+      step: s.step,
+      policy_version: s.policyVersion,
+      trajectories_trained: s.trajectoriesTrained,
+      trajectories_dropped: s.trajectoriesDropped,
+      reward_mean_by_step: s.rewardMeanByStep,
+    };
+    writeFileSync(join(dir, "learner.json"), JSON.stringify(record, null, 2) + "\n");
+    this.lastCheckpointStep = s.step;
+    this.o.logger.info("checkpoint written", { step: s.step, dir });
+  }
+
+  private async finish(): Promise<void> {
+    await this.checkpoint();
+    const s = this.status;
+    s.finished = true;
+    const dropped = Object.values(s.trajectoriesDropped).reduce((a, b) => a + b, 0);
+    await this.o.events.emit({
+      kind: "run_finished",
+      step: s.step,
+      values: {
+        steps: s.step,
+        policy_version: s.policyVersion,
+        trajectories_trained: s.trajectoriesTrained,
+        trajectories_dropped: dropped,
+        reward_mean_last: s.rewardMeanByStep.at(-1) ?? 0,
+      },
+    });
+  }
+
+  private async publishPolicy(): Promise<void> {
+    const record: contracts.PolicyRecord = {
+      version: this.status.policyVersion,
+      weightsUri: `engine://${this.o.spec.model.name}`,
+      publishedAtMs: Date.now(),
+      step: this.status.step,
+    };
+    await this.kv!.put("policy", contracts.PolicyRecord.encode(record).finish());
+  }
+
+  /** Startup engine calls retry while the engine comes up (UNAVAILABLE, deadline). */
+  private async startupCall<T>(fn: () => Promise<T>, signal: AbortSignal): Promise<T | undefined> {
+    const deadline = this.now() + this.o.spec.learner.stepTimeoutMs;
+    for (;;) {
+      try {
+        return await fn();
+      } catch (err) {
+        const retryable = err instanceof SluiceError && err.retryable;
+        if (!retryable || signal.aborted) throw err;
+        if (this.now() >= deadline) throw new DeadlineError("engine at startup", this.o.spec.learner.stepTimeoutMs, { cause: err });
+        this.o.logger.warn("engine not ready; retrying", { err: errorMessage(err) });
+        await sleep(STARTUP_RETRY_MS, signal);
+        if (signal.aborted) return undefined;
+      }
+    }
+  }
+
+  private extendAckDeadlines(): void {
+    for (const m of [...this.inStep, ...this.buffer.heldMessages()]) m.working();
+  }
+
+  private setVersion(v: number): void {
+    this.status.policyVersion = v;
+    this.metrics.policyVersion.set(v);
+  }
+
+  private countDrop(reason: DropReason): void {
+    this.status.trajectoriesDropped[reason] = (this.status.trajectoriesDropped[reason] ?? 0) + 1;
+    this.metrics.dropped.inc({ reason });
+  }
+}

@@ -1,0 +1,62 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { contracts, unpackFloat32 } from "@sluice/common";
+import { GroupBuffer } from "./group-buffer.js";
+import { buildStepBatch, microbatches } from "./step-batch.js";
+import { lossConfigFromSpec } from "./loss-config.js";
+import { makeScored, testSpec } from "./testing/fixtures.js";
+
+const ack = { ack: () => undefined };
+
+describe("buildStepBatch", () => {
+  it("computes group statistics over valid members only, never scoring infra failures as zero", () => {
+    const buf = new GroupBuffer<typeof ack>({ groupTimeoutMs: 1000 });
+    buf.add(makeScored({ id: "a", groupId: "G", groupSize: 3, reward: 1 }), ack);
+    buf.add(makeScored({ id: "b", groupId: "G", groupSize: 3, reward: 3 }), ack);
+    buf.add(
+      makeScored({ id: "c", groupId: "G", groupSize: 3, reward: 0, failure: contracts.FailureKind.FAILURE_KIND_SANDBOX_ERROR }),
+      ack,
+    );
+    const groups = buf.takeGroups(1, 0, 0)!;
+    const batch = buildStepBatch(groups, { estimator: "dr_grpo" });
+    // mean over {1, 3} = 2; with c scored as 0 it would have been 4/3
+    assert.deepEqual([...batch.advantages.entries()], [
+      ["a", -1],
+      ["b", 1],
+    ]);
+    assert.equal(batch.trained, 2);
+    assert.equal(batch.rewardMean, 2);
+    assert.equal(batch.sequences.length, 2);
+    // default fixture: obs [1,2], act [3,4] → loss mask [0,1,1]
+    assert.equal(batch.totalLossTokens, 4);
+    assert.deepEqual(unpackFloat32(batch.sequences[0]!.advantages), [0, -1, -1]);
+  });
+
+  it("an all-equal group has zero advantages and still counts as trained", () => {
+    const buf = new GroupBuffer<typeof ack>({ groupTimeoutMs: 1000 });
+    for (const id of ["a", "b"]) buf.add(makeScored({ id, groupId: "G", groupSize: 2, reward: 0.5 }), ack);
+    const batch = buildStepBatch(buf.takeGroups(1, 0, 0)!, { estimator: "grpo" });
+    assert.equal(batch.trained, 2);
+    assert.deepEqual([...batch.advantages.values()], [0, 0]);
+  });
+});
+
+describe("microbatches", () => {
+  it("splits into chunks of at most the given size", () => {
+    assert.deepEqual(microbatches([1, 2, 3, 4, 5], 2), [[1, 2], [3, 4], [5]]);
+    assert.deepEqual(microbatches([], 3), []);
+  });
+});
+
+describe("lossConfigFromSpec", () => {
+  it("maps spec.algorithm to the engine's LossConfig", () => {
+    const c = lossConfigFromSpec(testSpec({ algorithm: { loss: "reinforce", lossNormalization: "constant" } }).algorithm);
+    assert.equal(c.kind, contracts.LossKind.LOSS_KIND_REINFORCE);
+    assert.equal(c.normalization, contracts.LossNormalization.LOSS_NORMALIZATION_CONSTANT);
+    assert.equal(c.normalizationConstant, 1024);
+    const d = lossConfigFromSpec(testSpec().algorithm);
+    assert.equal(d.kind, contracts.LossKind.LOSS_KIND_PPO_CLIP);
+    assert.equal(d.normalization, contracts.LossNormalization.LOSS_NORMALIZATION_TOKEN_MEAN);
+    assert.ok(Math.abs(d.clipEpsilonLow - 0.2) < 1e-9 && Math.abs(d.clipEpsilonHigh - 0.28) < 1e-9);
+  });
+});

@@ -1,0 +1,50 @@
+import type { contracts } from "@sluice/common";
+import { groupAdvantages, mean, type AdvantageOptions } from "./advantages.js";
+import type { Ackable, ReadyGroup } from "./group-buffer.js";
+import { buildTrainingSequence } from "./sequence-builder.js";
+
+/** Everything one learner step sends to the engine, derived from B ready groups. */
+export interface StepBatch {
+  /** Sequences with at least one loss token (others carry no gradient). */
+  sequences: contracts.TrainingSequence[];
+  totalLossTokens: number;
+  /** Valid trajectories consumed by the step, including zero-advantage ones. */
+  trained: number;
+  /** Mean episode reward over the valid trajectories of the step. */
+  rewardMean: number;
+  /** advantage per trajectory id (for inspection and tests). */
+  advantages: Map<string, number>;
+}
+
+/**
+ * Advantages per group (statistics over the valid members only: infra failures were
+ * removed by the buffer), then one TrainingSequence per trajectory.
+ */
+export function buildStepBatch<M extends Ackable>(groups: readonly ReadyGroup<M>[], o: AdvantageOptions): StepBatch {
+  const sequences: contracts.TrainingSequence[] = [];
+  const advantages = new Map<string, number>();
+  const rewards: number[] = [];
+  let totalLossTokens = 0;
+  for (const g of groups) {
+    const rewards_G = g.valid.map((s) => s.scored.reward);
+    const adv_G = groupAdvantages(rewards_G, o);
+    g.valid.forEach((s, i) => {
+      const t = s.scored.trajectory!;
+      const a = adv_G[i] ?? 0;
+      advantages.set(t.trajectoryId, a);
+      rewards.push(s.scored.reward);
+      const built = buildTrainingSequence(t, a);
+      if (built.lossTokens === 0) return;
+      sequences.push(built.sequence);
+      totalLossTokens += built.lossTokens;
+    });
+  }
+  return { sequences, totalLossTokens, trained: rewards.length, rewardMean: mean(rewards), advantages };
+}
+
+/** Splits into microbatches of at most `size` sequences. */
+export function microbatches<T>(items: readonly T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}

@@ -1,0 +1,88 @@
+import type { contracts, EngineApi } from "@sluice/common";
+
+/**
+ * An in-memory EngineApi that records training calls. `blockForwardBackward()` returns
+ * a release function; until it is called every forwardBackward waits.
+ */
+export class FakeEngine implements EngineApi {
+  version: number;
+  readonly forwardBackwardCalls: contracts.ForwardBackwardRequest[] = [];
+  readonly optimStepCalls: contracts.OptimStepRequest[] = [];
+  readonly saveWeightsCalls: { model: string; path: string; includeOptimizer: boolean }[] = [];
+  private gate: Promise<void> | undefined;
+  /** Resolves when a forwardBackward call is waiting on the gate. */
+  private onBlocked: (() => void) | undefined;
+  failOptimStep: Error | undefined;
+
+  constructor(initialVersion = 0, readonly lossPerCall = 0.5) {
+    this.version = initialVersion;
+  }
+
+  blockForwardBackward(): { release: () => void; blocked: Promise<void> } {
+    let release!: () => void;
+    this.gate = new Promise<void>((r) => (release = r));
+    const blocked = new Promise<void>((r) => (this.onBlocked = r));
+    return {
+      release: () => {
+        this.gate = undefined;
+        release();
+      },
+      blocked,
+    };
+  }
+
+  async modelInfo(model: string): Promise<contracts.GetModelInfoResponse> {
+    return {
+      model,
+      vocabSize: 256,
+      policyVersion: this.version,
+      eosTokenIds: [0],
+      device: "cpu",
+      parameterCount: 1,
+      optimizerSteps: this.optimStepCalls.length,
+    };
+  }
+  async forwardBackward(req: contracts.ForwardBackwardRequest): Promise<contracts.ForwardBackwardResponse> {
+    this.forwardBackwardCalls.push(req);
+    if (this.gate) {
+      this.onBlocked?.();
+      await this.gate;
+    }
+    let lossTokens = 0;
+    for (const s of req.sequences) for (const b of s.lossMask) lossTokens += b;
+    return {
+      loss: this.lossPerCall * (req.sequences.length / Math.max(1, req.totalSequencesInStep)),
+      lossTokens,
+      clipFraction: 0,
+      ratioMean: 1,
+      entropy: 0,
+      policyVersion: this.version,
+    };
+  }
+  async optimStep(req: contracts.OptimStepRequest): Promise<contracts.OptimStepResponse> {
+    this.optimStepCalls.push(req);
+    if (this.failOptimStep) throw this.failOptimStep;
+    this.version = req.nextPolicyVersion;
+    return { policyVersion: this.version, gradNorm: 1, optimizerSteps: this.optimStepCalls.length };
+  }
+  async saveWeights(model: string, path: string, includeOptimizer: boolean): Promise<contracts.SaveWeightsResponse> {
+    this.saveWeightsCalls.push({ model, path, includeOptimizer });
+    return { path, policyVersion: this.version, bytes: 0 };
+  }
+  async loadWeights(): Promise<contracts.LoadWeightsResponse> {
+    return { policyVersion: this.version };
+  }
+  async renderChat(): Promise<contracts.RenderChatResponse> {
+    throw new Error("FakeEngine.renderChat is not implemented");
+  }
+  async detokenize(): Promise<contracts.DetokenizeResponse> {
+    throw new Error("FakeEngine.detokenize is not implemented");
+  }
+  async sample(): Promise<contracts.SampleResponse> {
+    throw new Error("FakeEngine.sample is not implemented");
+  }
+  async computeLogprobs(): Promise<contracts.ComputeLogprobsResponse> {
+    throw new Error("FakeEngine.computeLogprobs is not implemented");
+  }
+  close(): void {}
+}

@@ -1,0 +1,16 @@
+import { ValidationError } from "@sluice/common";
+
+/** Why a trajectory could not be scored; also the `reason` label of the rejected counter. */
+export type RejectReason = "missing_outcome" | "unspecified_level" | "inconsistent";
+
+/** A trajectory the reward service refuses to score. Never retryable. */
+export class TrajectoryRejectedError extends ValidationError {
+  readonly reason: RejectReason;
+  readonly trajectoryId: string;
+  constructor(trajectoryId: string, reason: RejectReason, detail: string, options: { cause?: unknown } = {}) {
+    super(`trajectory ${trajectoryId || "(no id)"} rejected (${reason}): ${detail}`, options);
+    this.name = "TrajectoryRejectedError";
+    this.reason = reason;
+    this.trajectoryId = trajectoryId;
+  }
+}

@@ -1,0 +1,53 @@
+// For tests (this package's and siblings'): small defaults and a throwaway backend.
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createLogger, type Logger } from "@sluice/common";
+import { BubblewrapBackend, type BubblewrapBackendOptions } from "./bubblewrap-backend.js";
+import type { SandboxDefaults } from "./limits.js";
+
+/** Limits small enough that runaway test commands end quickly. */
+export const TEST_DEFAULTS: SandboxDefaults = {
+  limits: {
+    memoryBytes: 1024 ** 3,
+    maxProcesses: 64,
+    maxFileBytes: 64 * 1024 ** 2,
+    maxOpenFiles: 256,
+    cpuSeconds: 30,
+  },
+  commandTimeoutMs: 10_000,
+  maxOutputBytes: 64 * 1024,
+};
+
+export function quietLogger(): Logger {
+  return createLogger({ experiment: "test", component: "sandbox", level: "error" });
+}
+
+export interface TestBackend {
+  backend: BubblewrapBackend;
+  baseDir: string;
+  /** Destroys every sandbox and removes the base dir. */
+  cleanup(): Promise<void>;
+}
+
+/** A bubblewrap backend on a fresh temp base dir (world-traversable, so uid drop works). */
+export async function startTestBackend(overrides: Partial<BubblewrapBackendOptions> = {}): Promise<TestBackend> {
+  const baseDir = await mkdtemp(join(tmpdir(), "sluice-sandbox-"));
+  const backend = await BubblewrapBackend.create({
+    baseDir,
+    defaults: TEST_DEFAULTS,
+    logger: quietLogger(),
+    ...overrides,
+  });
+  return {
+    backend,
+    baseDir,
+    cleanup: async () => {
+      await backend.close();
+      await rm(baseDir, { recursive: true, force: true });
+    },
+  };
+}
+
+export { OutputCapture, truncationMarker } from "./output-capture.js";
+export { normaliseRelativePath, resolveWorkspacePath } from "./workspace-path.js";
