@@ -15,15 +15,32 @@ export default tseslint.config(
       parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
     },
     rules: {
-      "@typescript-eslint/no-floating-promises": "error",
+      "@typescript-eslint/no-floating-promises": [
+        "error",
+        {
+          allowForKnownSafeCalls: [
+            {
+              from: "package",
+              package: "node:test",
+              name: ["describe", "it", "test", "before", "after", "beforeEach", "afterEach", "suite"],
+            },
+          ],
+        },
+      ],
       "@typescript-eslint/no-explicit-any": "error",
       "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_" }],
       "no-restricted-imports": [
         "error",
         {
           patterns: [
-            { group: ["**/common/src/**", "@sluice/common/src/**", "@sluice/common/dist/**"], message: "import @sluice/common (or /internal), not its files" },
-            ...SERVICES.map((s) => ({ group: [`@sluice/${s}`, `@sluice/${s}/**`, `**/services/${s}/**`, `../../${s}/**`], message: `services never import another service (${s})` })),
+            {
+              group: ["**/common/src/**", "@sluice/common/src/**", "@sluice/common/dist/**"],
+              message: "import @sluice/common (or /internal), not its files",
+            },
+            ...SERVICES.map((s) => ({
+              group: [`@sluice/${s}`, `@sluice/${s}/**`, `**/services/${s}/**`, `../../${s}/**`],
+              message: `services never import another service (${s})`,
+            })),
           ],
         },
       ],

@@ -39,8 +39,12 @@ if (files.length === 0) {
   process.exit(1);
 }
 const concurrency = kind === "unit" ? "2" : "1";
-const res = spawnSync(process.execPath, ["--test", `--test-concurrency=${concurrency}`, "--test-reporter=spec", ...files], {
-  stdio: "inherit",
-  cwd: root,
-});
+const res = spawnSync(
+  process.execPath,
+  ["--test", `--test-concurrency=${concurrency}`, "--test-reporter=spec", ...files],
+  {
+    stdio: "inherit",
+    cwd: root,
+  },
+);
 process.exit(res.status ?? 1);

@@ -27,7 +27,12 @@ export function createActorMetrics(registry: Registry): ActorMetrics {
       "outcome",
       "failure",
     ]),
-    turns: histogram(registry, "sluice_actor_episode_turns", "policy turns per episode", [1, 2, 3, 4, 6, 8, 12, 16, 32, 64]),
+    turns: histogram(
+      registry,
+      "sluice_actor_episode_turns",
+      "policy turns per episode",
+      [1, 2, 3, 4, 6, 8, 12, 16, 32, 64],
+    ),
     episodeSeconds: histogram(
       registry,
       "sluice_actor_episode_duration_seconds",
@@ -40,11 +45,27 @@ export function createActorMetrics(registry: Registry): ActorMetrics {
       "sluice_actor_admission_wait_seconds_total",
       "time spent blocked by the staleness bound waiting for a newer policy",
     ),
-    trajectoriesPublished: counter(registry, "sluice_actor_trajectories_published_total", "trajectories acked by JetStream"),
-    publishDuplicates: counter(registry, "sluice_actor_publish_duplicates_total", "publishes JetStream dropped as duplicates"),
-    publishFailures: counter(registry, "sluice_actor_publish_failures_total", "trajectories that could not be published"),
+    trajectoriesPublished: counter(
+      registry,
+      "sluice_actor_trajectories_published_total",
+      "trajectories acked by JetStream",
+    ),
+    publishDuplicates: counter(
+      registry,
+      "sluice_actor_publish_duplicates_total",
+      "publishes JetStream dropped as duplicates",
+    ),
+    publishFailures: counter(
+      registry,
+      "sluice_actor_publish_failures_total",
+      "trajectories that could not be published",
+    ),
     inFlightEpisodes: gauge(registry, "sluice_actor_inflight_episodes", "episodes running now"),
-    idleRatio: gauge(registry, "sluice_actor_rollout_idle_ratio", "fraction of wall time since start with no episode running"),
+    idleRatio: gauge(
+      registry,
+      "sluice_actor_rollout_idle_ratio",
+      "fraction of wall time since start with no episode running",
+    ),
     policyVersion: gauge(registry, "sluice_actor_policy_version", "newest policy version the actor has seen"),
   };
 }

@@ -118,7 +118,11 @@ export class Actor {
         versionSeenAt = Date.now();
         this.metrics.policyVersion.set(version);
       }
-      if (version !== undefined && this.running > 0 && this.running + rollout.groupSize > rollout.maxConcurrentEpisodes) {
+      if (
+        version !== undefined &&
+        this.running > 0 &&
+        this.running + rollout.groupSize > rollout.maxConcurrentEpisodes
+      ) {
         // Concurrency is full: wait for an episode to finish (or the next poll tick).
         await Promise.race([...groups, sleep(this.pollMs, signal)]);
         continue;
@@ -215,6 +219,7 @@ export class Actor {
     const task = this.env.taskSource.at(ordinal);
     const groupId = `${this.o.actorId}-g${ordinal}-${randomBytes(3).toString("hex")}`;
     this.logger.debug("group admitted", { groupId, taskId: task.id, policyVersion: version });
+    let published = 0;
     const episodes = Array.from({ length: rollout.groupSize }, async (_, indexInGroup) => {
       this.episodeStarted();
       const started = Date.now();
@@ -241,7 +246,7 @@ export class Actor {
         });
         this.metrics.turns.observe(trajectory.turns.length);
         this.metrics.episodeSeconds.observe((Date.now() - started) / 1000);
-        await this.publish(trajectory);
+        if (await this.publish(trajectory)) published++;
       } catch (err) {
         // Shutdown: a partial episode is not published (the group is abandoned).
         if (!(err instanceof EpisodeAbortedError)) throw err;
@@ -256,10 +261,20 @@ export class Actor {
         void this.o.events.emit({ kind: "actor_episode_crashed", severity: "error", message: errorMessage(r.reason) });
       }
     }
+    if (signal.aborted && published < rollout.groupSize) await this.releaseSlot(groupId);
+  }
+
+  private async releaseSlot(groupId: string): Promise<void> {
+    try {
+      await this.admission.release();
+      this.logger.info("released the admission slot of an unfinished group", { groupId });
+    } catch (err) {
+      this.logger.error("could not release admission slot", { groupId, err: errorMessage(err) });
+    }
   }
 
   /** Publishes with the trajectory id as Nats-Msg-Id, so retries are stored once. */
-  private async publish(t: contracts.Trajectory): Promise<void> {
+  private async publish(t: contracts.Trajectory): Promise<boolean> {
     const data = contracts.Trajectory.encode(t).finish();
     let lastErr: unknown;
     for (let attempt = 0; attempt < PUBLISH_ATTEMPTS; attempt++) {
@@ -270,7 +285,7 @@ export class Actor {
           this.metrics.trajectoriesPublished.inc();
           this.published++;
         }
-        return;
+        return true;
       } catch (err) {
         lastErr = err;
         await sleep(200 * 2 ** attempt);
@@ -283,6 +298,7 @@ export class Actor {
       message: `${t.trajectoryId}: ${errorMessage(lastErr)}`,
       attributes: { trajectoryId: t.trajectoryId, groupId: t.groupId },
     });
+    return false;
   }
 
   private episodeStarted(): void {

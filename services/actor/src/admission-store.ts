@@ -43,7 +43,36 @@ export class KvAdmissionStore {
         lastError = err;
       }
     }
-    throw new TransportError(`admission counter ${this.key}: no compare-and-set succeeded in ${MAX_CAS_ATTEMPTS} attempts`, {
+    throw new TransportError(
+      `admission counter ${this.key}: no compare-and-set succeeded in ${MAX_CAS_ATTEMPTS} attempts`,
+      {
+        cause: lastError,
+      },
+    );
+  }
+
+  /**
+   * Gives back one slot of a group that will never be fully published (its actor is
+   * shutting down), so the run's budget can still be spent by another actor. The
+   * learner drops the incomplete group after its group timeout.
+   */
+  async release(): Promise<void> {
+    let lastError: unknown;
+    for (let attempt = 0; attempt < MAX_CAS_ATTEMPTS; attempt++) {
+      const current = await this.read();
+      if (current.admittedGroups === 0 || current.revision === 0) return;
+      try {
+        await this.kv.update(
+          this.key,
+          JSON.stringify({ admittedGroups: current.admittedGroups - 1 }),
+          current.revision,
+        );
+        return;
+      } catch (err) {
+        lastError = err;
+      }
+    }
+    throw new TransportError(`admission counter ${this.key}: release failed after ${MAX_CAS_ATTEMPTS} attempts`, {
       cause: lastError,
     });
   }
@@ -58,7 +87,9 @@ function parseState(text: string): AdmissionState {
   }
   const n = (raw as { admittedGroups?: unknown } | null)?.admittedGroups;
   if (typeof n !== "number" || !Number.isInteger(n) || n < 0) {
-    throw new ValidationError(`admission counter: admittedGroups must be a non-negative integer, got ${JSON.stringify(n)}`);
+    throw new ValidationError(
+      `admission counter: admittedGroups must be a non-negative integer, got ${JSON.stringify(n)}`,
+    );
   }
   return { admittedGroups: n };
 }

@@ -19,9 +19,7 @@ export interface AdmissionState {
   admittedGroups: number;
 }
 
-export type AdmissionDecision =
-  | { admit: true }
-  | { admit: false; reason: "staleness" | "budget" };
+export type AdmissionDecision = { admit: true } | { admit: false; reason: "staleness" | "budget" };
 
 export function admissionLimit(policyVersion: number, config: AdmissionConfig): number {
   const staleness = (config.maxStaleness + Math.max(0, policyVersion) + 1) * config.groupsPerStep;
@@ -32,7 +30,11 @@ export function totalGroupBudget(config: AdmissionConfig): number {
   return config.steps * config.groupsPerStep;
 }
 
-export function decideAdmission(state: AdmissionState, policyVersion: number, config: AdmissionConfig): AdmissionDecision {
+export function decideAdmission(
+  state: AdmissionState,
+  policyVersion: number,
+  config: AdmissionConfig,
+): AdmissionDecision {
   if (state.admittedGroups >= totalGroupBudget(config)) return { admit: false, reason: "budget" };
   if (state.admittedGroups >= admissionLimit(policyVersion, config)) return { admit: false, reason: "staleness" };
   return { admit: true };

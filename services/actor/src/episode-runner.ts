@@ -82,7 +82,11 @@ export async function runEpisode(spec: EpisodeSpec, deps: EpisodeDeps): Promise<
         failureDetail = `gateway prefix mismatch at turn ${turns.length - 1}: ${c.prefixMismatchReason ?? "no reason given"}`;
         break;
       }
-      messages.push({ role: "assistant", content: c.content, ...(c.toolCalls.length ? { tool_calls: c.toolCalls } : {}) });
+      messages.push({
+        role: "assistant",
+        content: c.content,
+        ...(c.toolCalls.length ? { tool_calls: c.toolCalls } : {}),
+      });
       const step = await raceAbort(
         env.step({ content: c.content, toolCalls: c.toolCalls, invalidToolCalls: c.invalidToolCalls }),
         signal,
@@ -98,7 +102,11 @@ export async function runEpisode(spec: EpisodeSpec, deps: EpisodeDeps): Promise<
       throw new EpisodeAbortedError(trajectoryId);
     }
     [failure, failureDetail] = classifyFailure(err, deadline.aborted, spec.episodeTimeoutMs);
-    deps.logger?.warn("episode failed", { trajectoryId, failure: contracts.failureKindToJSON(failure), err: failureDetail });
+    deps.logger?.warn("episode failed", {
+      trajectoryId,
+      failure: contracts.failureKindToJSON(failure),
+      err: failureDetail,
+    });
   }
   if (env) {
     try {
@@ -148,7 +156,13 @@ function toTurn(c: Completion, observation: ChatMessage[], startedAtMs: number, 
         valid: true,
         error: "",
       })),
-      ...c.invalidToolCalls.map((bad) => ({ id: "", name: "", argumentsJson: bad.raw, valid: false, error: bad.error })),
+      ...c.invalidToolCalls.map((bad) => ({
+        id: "",
+        name: "",
+        argumentsJson: bad.raw,
+        valid: false,
+        error: bad.error,
+      })),
     ],
     finishReason: c.finishReason,
     startedAtMs,

@@ -17,7 +17,13 @@ export {
   type DigitsTaskPayload,
 } from "./environments/digits.js";
 export * from "./gateway-client.js";
-export { runEpisode, trajectoryIdOf, type EpisodeDeps, type EpisodeSpec, type SamplingParams } from "./episode-runner.js";
+export {
+  runEpisode,
+  trajectoryIdOf,
+  type EpisodeDeps,
+  type EpisodeSpec,
+  type SamplingParams,
+} from "./episode-runner.js";
 export * from "./admission.js";
 export { ADMISSION_KEY, KvAdmissionStore, type AdmissionResult } from "./admission-store.js";
 export { readPolicy } from "./policy-reader.js";

@@ -5,6 +5,7 @@ import {
   openKv,
   openObjectStore,
   runService,
+  ValidationError,
 } from "@sluice/common";
 import { Actor } from "./actor.js";
 import { GatewayClient } from "./gateway-client.js";
@@ -14,7 +15,7 @@ import { GatewayClient } from "./gateway-client.js";
 await runService("actor", async (ctx) => {
   const { spec } = ctx.runtime;
   const gw = ctx.runtime.services.gateway;
-  if (gw.httpPort === undefined) throw new Error("runtime config: services.gateway.httpPort is missing");
+  if (gw.httpPort === undefined) throw new ValidationError("runtime config: services.gateway.httpPort is missing");
   const actorId = process.env.SLUICE_ACTOR_ID ?? "actor-0";
   const names = experimentSubjects(ctx.runtime.experiment);
   await ensureExperimentStreams(ctx.nats.jsm, ctx.runtime.experiment);
@@ -38,7 +39,12 @@ await runService("actor", async (ctx) => {
   });
   const done = actor.run(ctx.signal).catch(async (err: unknown) => {
     ctx.logger.error("actor loop failed", { err });
-    await ctx.events.emit({ kind: "actor_failed", severity: "error", message: errorMessage(err), attributes: { actorId } });
+    await ctx.events.emit({
+      kind: "actor_failed",
+      severity: "error",
+      message: errorMessage(err),
+      attributes: { actorId },
+    });
     // A dead rollout loop must not look like a healthy idle actor: exit so the supervisor sees it.
     process.kill(process.pid, "SIGTERM");
   });

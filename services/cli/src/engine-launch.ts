@@ -58,5 +58,7 @@ export function engineArgs(spec: ExperimentSpec, experiment: string, endpoint: S
     experiment,
     "--model-spec",
     JSON.stringify(engineModelSpec(spec)),
+    "--torch-threads",
+    String(spec.model.torchThreads),
   ];
 }

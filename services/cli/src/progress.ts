@@ -50,7 +50,8 @@ export class RateMeter {
 
   add(timeMs: number, count: number): void {
     this.samples.push({ timeMs, count });
-    while (this.samples.length > 2 && timeMs - (this.samples[0]?.timeMs ?? timeMs) > this.windowMs) this.samples.shift();
+    while (this.samples.length > 2 && timeMs - (this.samples[0]?.timeMs ?? timeMs) > this.windowMs)
+      this.samples.shift();
   }
 
   rate(): number | undefined {

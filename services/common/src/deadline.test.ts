@@ -3,23 +3,25 @@ import { describe, it } from "node:test";
 import { sleep, waitFor, withDeadline } from "./deadline.js";
 import { DeadlineError } from "./errors.js";
 
-describe("deadlines", () => {
-  it("withDeadline resolves with the promise's value when it is in time", async () => {
+void describe("deadlines", () => {
+  void it("withDeadline resolves with the promise's value when it is in time", async () => {
     assert.equal(await withDeadline(Promise.resolve(42), 1_000, "answer"), 42);
   });
 
-  it("withDeadline rejects with a retryable DeadlineError naming the wait", async () => {
+  void it("withDeadline rejects with a retryable DeadlineError naming the wait", async () => {
     const never = new Promise<never>(() => undefined);
     await assert.rejects(withDeadline(never, 20, "engine handshake"), (e: unknown) => {
-      return e instanceof DeadlineError && e.retryable && /engine handshake did not finish within 20 ms/.test(e.message);
+      return (
+        e instanceof DeadlineError && e.retryable && /engine handshake did not finish within 20 ms/.test(e.message)
+      );
     });
   });
 
-  it("withDeadline passes the promise's own rejection through", async () => {
+  void it("withDeadline passes the promise's own rejection through", async () => {
     await assert.rejects(withDeadline(Promise.reject(new Error("boom")), 1_000, "x"), /boom/);
   });
 
-  it("sleep ends early when its signal aborts", async () => {
+  void it("sleep ends early when its signal aborts", async () => {
     const abort = new AbortController();
     const started = Date.now();
     setTimeout(() => abort.abort(), 10);
@@ -27,18 +29,21 @@ describe("deadlines", () => {
     assert.ok(Date.now() - started < 1_000);
   });
 
-  it("waitFor returns the first defined value", async () => {
+  void it("waitFor returns the first defined value", async () => {
     let n = 0;
     const v = await waitFor(() => (++n >= 3 ? n : undefined), 1_000, "third poll", 1);
     assert.equal(v, 3);
   });
 
-  it("waitFor treats falsy values other than undefined as results", async () => {
+  void it("waitFor treats falsy values other than undefined as results", async () => {
     assert.equal(await waitFor(() => 0, 100, "zero"), 0);
     assert.equal(await waitFor(() => false, 100, "false"), false);
   });
 
-  it("waitFor fails with DeadlineError after its timeout", async () => {
-    await assert.rejects(waitFor(() => undefined, 30, "nothing", 5), DeadlineError);
+  void it("waitFor fails with DeadlineError after its timeout", async () => {
+    await assert.rejects(
+      waitFor(() => undefined, 30, "nothing", 5),
+      DeadlineError,
+    );
   });
 });

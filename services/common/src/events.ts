@@ -51,7 +51,12 @@ export class EventPublisher {
       values: input.values ?? {},
     };
     const log = severity === "error" ? this.logger.error : severity === "warning" ? this.logger.warn : this.logger.info;
-    log(`event ${input.kind}`, { event: input.kind, eventMessage: input.message, ...input.attributes, ...input.values });
+    log(`event ${input.kind}`, {
+      event: input.kind,
+      eventMessage: input.message,
+      ...input.attributes,
+      ...input.values,
+    });
     try {
       await this.nats.js.publish(this.subject, Event.encode(event).finish(), { timeout: 5_000 });
     } catch (err) {

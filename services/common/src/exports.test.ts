@@ -3,8 +3,8 @@ import { describe, it } from "node:test";
 import * as common from "./index.js";
 
 // Other services build on these names; changing the list is an API change.
-describe("@sluice/common public exports", () => {
-  it("exports exactly the pinned names", () => {
+void describe("@sluice/common public exports", () => {
+  void it("exports exactly the pinned names", () => {
     assert.deepEqual(Object.keys(common).sort(), [
       "BLOB_HEADER",
       "CLIENT_OPTIONS",
@@ -76,8 +76,15 @@ describe("@sluice/common public exports", () => {
     ]);
   });
 
-  it("re-exports the generated contracts under `contracts`", () => {
-    for (const name of ["Trajectory", "ScoredTrajectory", "Event", "OutcomeLevel", "FailureKind", "RewardServiceService"]) {
+  void it("re-exports the generated contracts under `contracts`", () => {
+    for (const name of [
+      "Trajectory",
+      "ScoredTrajectory",
+      "Event",
+      "OutcomeLevel",
+      "FailureKind",
+      "RewardServiceService",
+    ]) {
       assert.ok(name in common.contracts, `contracts.${name} missing`);
     }
   });

@@ -13,8 +13,8 @@ function capture(level?: "debug" | "info" | "warn" | "error") {
   return { logger, lines };
 }
 
-describe("JSON logger", () => {
-  it("writes one JSON object per line with experiment, component, level, msg and fields", () => {
+void describe("JSON logger", () => {
+  void it("writes one JSON object per line with experiment, component, level, msg and fields", () => {
     const { logger, lines } = capture();
     logger.info("scored batch", { step: 7, count: 3 });
     assert.equal(lines.length, 1);
@@ -28,7 +28,7 @@ describe("JSON logger", () => {
     assert.ok(!Number.isNaN(Date.parse(String(rec.ts))));
   });
 
-  it("child loggers carry their fields, e.g. the learner step", () => {
+  void it("child loggers carry their fields, e.g. the learner step", () => {
     const { logger, lines } = capture();
     logger.child({ step: 12 }).warn("slow");
     assert.equal(lines[0]?.step, 12);
@@ -36,7 +36,7 @@ describe("JSON logger", () => {
     assert.equal(lines[0]?.level, "warn");
   });
 
-  it("serialises errors with name and message", () => {
+  void it("serialises errors with name and message", () => {
     const { logger, lines } = capture();
     logger.error("failed", { err: new TypeError("bad input") });
     const err = lines[0]?.err as { name: string; message: string };
@@ -44,7 +44,7 @@ describe("JSON logger", () => {
     assert.equal(err.message, "bad input");
   });
 
-  it("drops records below the configured level", () => {
+  void it("drops records below the configured level", () => {
     const { logger, lines } = capture("warn");
     logger.debug("d");
     logger.info("i");

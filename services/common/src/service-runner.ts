@@ -32,7 +32,10 @@ const SHUTDOWN_GRACE_MS = 10_000;
  * NATS, a gRPC server with health and reflection, and orderly shutdown on SIGTERM,
  * SIGINT, or when the parent process goes away (no orphans).
  */
-export async function runService(name: ServiceName, start: (ctx: ServiceContext) => Promise<StartedService>): Promise<void> {
+export async function runService(
+  name: ServiceName,
+  start: (ctx: ServiceContext) => Promise<StartedService>,
+): Promise<void> {
   const runtimePath = argValue(process.argv, "--runtime");
   if (!runtimePath) {
     process.stderr.write(`usage: ${name} --runtime <runtime.json>\n`);

@@ -45,8 +45,8 @@ function rejects(fn: () => unknown, pattern: RegExp): void {
   });
 }
 
-describe("trajectory codec", () => {
-  it("round-trips a consistent trajectory", () => {
+void describe("trajectory codec", () => {
+  void it("round-trips a consistent trajectory", () => {
     const t = trajectory([turn(4), turn(2, { actionLossMask: new Uint8Array([1, 0]) })]);
     const back = decodeTrajectory(encode(t));
     assert.equal(back.trajectoryId, "t-1");
@@ -82,30 +82,39 @@ describe("trajectory codec", () => {
     },
   ];
   for (const c of inconsistent) {
-    it(`rejects ${c.name}, naming the turn and field`, () => {
+    void it(`rejects ${c.name}, naming the turn and field`, () => {
       rejects(() => decodeTrajectory(encode(trajectory(c.turns))), c.pattern);
     });
   }
 
-  it("rejects missing ids and a bad group size", () => {
+  void it("rejects missing ids and a bad group size", () => {
     rejects(() => validateTrajectory({ ...trajectory([]), trajectoryId: "" }), /trajectory_id is empty/);
     rejects(() => validateTrajectory({ ...trajectory([]), groupId: "" }), /t-1: group_id is empty/);
     rejects(() => validateTrajectory({ ...trajectory([]), groupSize: 0 }), /group_size must be >= 1, got 0/);
   });
 
-  it("rejects garbage bytes with a ValidationError", () => {
-    rejects(() => decodeTrajectory(new Uint8Array([0xff, 0xff, 0xff, 0xff, 0xff, 0x01])), /not a valid protobuf message/);
+  void it("rejects garbage bytes with a ValidationError", () => {
+    rejects(
+      () => decodeTrajectory(new Uint8Array([0xff, 0xff, 0xff, 0xff, 0xff, 0x01])),
+      /not a valid protobuf message/,
+    );
     rejects(() => decodeTrajectory(new TextEncoder().encode("definitely not protobuf {}")), /trajectory/);
   });
 
-  it("decodes a scored trajectory and checks its per-turn rewards", () => {
+  void it("decodes a scored trajectory and checks its per-turn rewards", () => {
     const t = trajectory([turn(2), turn(2)]);
     const ok = ScoredTrajectory.fromPartial({ trajectory: t, reward: 1, perTurnReward: [0, 1], composition: "sum" });
     assert.equal(decodeScoredTrajectory(ScoredTrajectory.encode(ok).finish()).reward, 1);
     const bad = ScoredTrajectory.fromPartial({ trajectory: t, reward: 1, perTurnReward: [1] });
-    rejects(() => decodeScoredTrajectory(ScoredTrajectory.encode(bad).finish()), /per_turn_reward has 1 entries for 2 turns/);
+    rejects(
+      () => decodeScoredTrajectory(ScoredTrajectory.encode(bad).finish()),
+      /per_turn_reward has 1 entries for 2 turns/,
+    );
     const nan = ScoredTrajectory.fromPartial({ trajectory: t, reward: Number.NaN });
     rejects(() => decodeScoredTrajectory(ScoredTrajectory.encode(nan).finish()), /reward is not finite/);
-    rejects(() => decodeScoredTrajectory(ScoredTrajectory.encode(ScoredTrajectory.fromPartial({})).finish()), /missing trajectory/);
+    rejects(
+      () => decodeScoredTrajectory(ScoredTrajectory.encode(ScoredTrajectory.fromPartial({})).finish()),
+      /missing trajectory/,
+    );
   });
 });

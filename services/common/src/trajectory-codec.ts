@@ -18,7 +18,9 @@ export function decodeScoredTrajectory(data: Uint8Array): ScoredTrajectory {
   try {
     s = ScoredTrajectory.decode(data);
   } catch (cause) {
-    throw new ValidationError(`scored trajectory: not a valid protobuf message (${(cause as Error).message})`, { cause });
+    throw new ValidationError(`scored trajectory: not a valid protobuf message (${(cause as Error).message})`, {
+      cause,
+    });
   }
   if (!s.trajectory) throw new ValidationError("scored trajectory: missing trajectory");
   validateTrajectory(s.trajectory);
@@ -47,7 +49,8 @@ export function validateTrajectory(t: Trajectory): void {
       ["action_logprobs", turn.actionLogprobs],
       ["action_policy_versions", turn.actionPolicyVersions],
     ] as const) {
-      if (bytes.length % 4 !== 0) throw new ValidationError(`${at}: ${name} byte length ${bytes.length} is not a multiple of 4`);
+      if (bytes.length % 4 !== 0)
+        throw new ValidationError(`${at}: ${name} byte length ${bytes.length} is not a multiple of 4`);
     }
     const tokens = turn.actionTokenIds.length / 4;
     const expect = (name: string, entries: number, required: boolean): void => {

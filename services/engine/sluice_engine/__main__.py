@@ -1,12 +1,15 @@
 """python -m sluice_engine --port P --model-spec JSON_OR_PATH [--host H] [--metrics-port M]
-[--experiment NAME]"""
+[--experiment NAME] [--grace S] [--workers N] [--torch-threads N]"""
 
 import argparse
 import json
+import os
 import signal
 import sys
 import threading
 from types import FrameType
+
+import torch
 
 from .loading import parse_model_specs
 from .logs import JsonLogger
@@ -32,12 +35,17 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--experiment", default="")
     parser.add_argument("--grace", type=float, default=5.0, help="shutdown grace seconds")
     parser.add_argument("--workers", type=int, default=8, help="gRPC thread pool size")
+    parser.add_argument(
+        "--torch-threads", type=int, default=0, help="torch intra-op threads (0: torch default)"
+    )
     return parser.parse_args(argv)
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     log = JsonLogger(experiment=args.experiment)
+    if args.torch_threads > 0:
+        torch.set_num_threads(args.torch_threads)
     try:
         registry = ModelRegistry.from_specs(parse_model_specs(args.model_spec))
     except Exception as exc:  # noqa: BLE001 - report and exit non-zero
@@ -73,8 +81,13 @@ def main(argv: list[str] | None = None) -> int:
     }
     log.info(**ready)
     print(json.dumps(ready), flush=True)
+    # Die with the parent (the orchestrator): if it is killed without a chance to stop
+    # us, we are re-parented and must not linger as an orphan holding the port.
+    parent_pid = os.getppid()
     while not stop.wait(0.5):
-        pass
+        if os.getppid() != parent_pid:
+            log.warning("parent process exited; stopping", parent_pid=parent_pid)
+            break
     running.stop(args.grace)
     if metrics_server:
         metrics_server.stop()

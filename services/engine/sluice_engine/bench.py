@@ -1,13 +1,15 @@
 """forward_backward throughput, in-process vs over gRPC, on the same model and batch.
 
 python -m sluice_engine.bench [--port P] [--model-spec JSON] [--batch B] [--seq-len T]
-[--iters N]. Without --port it starts its own server in-process on a free port. Prints
-figures and, last, one JSON line {"inprocess_tokens_per_s", "grpc_tokens_per_s", "ratio"}.
+[--iters N] [--torch-threads N]. Without --port it starts its own server in-process on a
+free port. Prints figures and, last, one JSON line
+{"inprocess_tokens_per_s", "grpc_tokens_per_s", "ratio"}.
 """
 
 import argparse
 import json
 import random
+import threading
 import time
 
 import grpc
@@ -29,7 +31,18 @@ def make_batch(vocab_size: int, batch: int, seq_len: int, seed: int = 0) -> list
 
 
 def time_inprocess(engine: PolicyEngine, seqs: list[list[int]], iters: int) -> float:
-    """Loss tokens per second of forward_backward called directly on the engine."""
+    """Loss tokens per second of forward_backward called directly on the engine.
+
+    Runs in a worker thread, as the gRPC server's handlers do: on a loaded machine the
+    main thread's OpenMP team measured ~10x slower, which would skew the comparison."""
+    result: list[float] = []
+    worker = threading.Thread(target=lambda: result.append(_time_inprocess(engine, seqs, iters)))
+    worker.start()
+    worker.join()
+    return result[0]
+
+
+def _time_inprocess(engine: PolicyEngine, seqs: list[list[int]], iters: int) -> float:
     spec = LossSpec(kind=LossKind.REINFORCE)
     batch = [
         TrainingSequence(s, torch.ones(len(s) - 1, dtype=torch.bool), torch.ones(len(s) - 1), None)
@@ -79,7 +92,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--batch", type=int, default=8)
     parser.add_argument("--seq-len", type=int, default=256)
     parser.add_argument("--iters", type=int, default=10)
+    parser.add_argument("--torch-threads", type=int, default=0, help="0: torch default")
     args = parser.parse_args(argv)
+    if args.torch_threads > 0:
+        torch.set_num_threads(args.torch_threads)
 
     registry = ModelRegistry.from_specs(parse_model_specs(args.model_spec))
     engine = registry.get(args.model)

@@ -98,6 +98,8 @@ class PolicyEngine:
         return sum(p.numel() for p in self.model.parameters())
 
     def check_ids(self, ids: list[int], field: str) -> None:
+        if not ids or (min(ids) >= 0 and max(ids) < self.vocab_size):
+            return
         for pos, tok in enumerate(ids):
             if tok < 0 or tok >= self.vocab_size:
                 raise ValidationError(

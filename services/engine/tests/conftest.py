@@ -4,7 +4,8 @@ import torch
 from sluice_engine.loading import ModelSpec, load_model
 from sluice_engine.trainer import PolicyEngine
 
-torch.set_num_threads(2)
+# One intra-op thread: on a shared 2-core machine OpenMP spin-waiting dominates otherwise.
+torch.set_num_threads(1)
 
 
 def tiny_spec(seed: int = 0) -> ModelSpec:

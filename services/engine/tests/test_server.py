@@ -4,6 +4,7 @@ import subprocess
 import sys
 import urllib.request
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import grpc
@@ -149,6 +150,30 @@ def test_invalid_arguments(stub: engine_pb2_grpc.EngineServiceStub) -> None:
     assert stub.GetModelInfo(pb.GetModelInfoRequest()).model == "policy"
 
 
+def test_concurrent_sample_and_train(stub: engine_pb2_grpc.EngineServiceStub) -> None:
+    prompt = pack_int32([3, 20, 21])
+    seq = pb.TrainingSequence(
+        token_ids=pack_int32([3, 20, 21, 22]),
+        loss_mask=pack_uint8([1, 1, 1]),
+        advantages=pack_float32([0.5, 0.5, 0.5]),
+    )
+
+    def sample() -> int:
+        params = pb.SamplingParams(max_tokens=6, temperature=1.0, seed=1)
+        return len(stub.Sample(pb.SampleRequest(prompts=[prompt], params=params)).sequences)
+
+    def train() -> int:
+        loss = pb.LossConfig(kind=pb.LOSS_KIND_REINFORCE)
+        return stub.ForwardBackward(
+            pb.ForwardBackwardRequest(sequences=[seq], loss=loss)
+        ).loss_tokens
+
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        jobs = [pool.submit(sample if i % 2 else train) for i in range(12)]
+        results = [j.result() for j in jobs]
+    assert results == [3 if i % 2 == 0 else 1 for i in range(12)]
+
+
 def test_cli_ready_line_and_sigterm() -> None:
     proc = subprocess.Popen(
         [
@@ -161,6 +186,8 @@ def test_cli_ready_line_and_sigterm() -> None:
             "0",
             "--experiment",
             "t",
+            "--torch-threads",
+            "1",
             "--model-spec",
             '{"source": "tiny", "device": "cpu"}',
         ],

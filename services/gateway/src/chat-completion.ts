@@ -1,9 +1,23 @@
 import { randomBytes } from "node:crypto";
-import { RpcError, packFloat32, packInt32, unpackFloat32, unpackInt32, type EngineApi, type Logger } from "@sluice/common";
+import {
+  RpcError,
+  packFloat32,
+  packInt32,
+  unpackFloat32,
+  unpackInt32,
+  type EngineApi,
+  type Logger,
+} from "@sluice/common";
 import { EngineUnavailableError, InvalidRequestError, NotFoundError } from "./errors.js";
 import { assistantMessage, toEngineMessages, toolsJson } from "./engine-messages.js";
 import type { GatewayMetrics } from "./gateway-metrics.js";
-import type { ChatCompletionParams, ChatCompletionResponse, LogprobEntry, ToolCall, ToolCallError } from "./openai-types.js";
+import type {
+  ChatCompletionParams,
+  ChatCompletionResponse,
+  LogprobEntry,
+  ToolCall,
+  ToolCallError,
+} from "./openai-types.js";
 import { checkSessionPrefix } from "./session-prefix.js";
 import type { SessionStore } from "./session-store.js";
 import { newToolCallId, parseToolCalls } from "./tool-calls.js";
@@ -32,22 +46,38 @@ interface Prompt {
 }
 
 /** One non-streaming chat completion, with the token-in/token-out session extension. */
-export async function completeChat(deps: ChatCompletionDeps, params: ChatCompletionParams): Promise<ChatCompletionResponse> {
+export async function completeChat(
+  deps: ChatCompletionDeps,
+  params: ChatCompletionParams,
+): Promise<ChatCompletionResponse> {
   if (params.model !== deps.model) {
-    throw new NotFoundError(`model ${JSON.stringify(params.model)} does not exist; this gateway serves ${JSON.stringify(deps.model)}`, "model", "model_not_found");
+    throw new NotFoundError(
+      `model ${JSON.stringify(params.model)} does not exist; this gateway serves ${JSON.stringify(deps.model)}`,
+      "model",
+      "model_not_found",
+    );
   }
   const tools = toolsJson(params.tools);
   const prompt = await buildPrompt(deps, params, tools);
   if (!prompt.prefixOk) {
     deps.metrics.prefixMismatches.inc();
-    deps.logger.warn("session prefix mismatch; fully re-rendered", { sessionId: params.sessionId, reason: prompt.mismatchReason });
+    deps.logger.warn("session prefix mismatch; fully re-rendered", {
+      sessionId: params.sessionId,
+      reason: prompt.mismatchReason,
+    });
   }
 
   const sampled = await engineCall(deps, "sample", () =>
     deps.engine.sample({
       model: deps.model,
       prompts: [packInt32(prompt.tokenIds)],
-      params: { maxTokens: params.maxTokens, temperature: params.temperature, topP: params.topP, stopTokenIds: [], seed: params.seed },
+      params: {
+        maxTokens: params.maxTokens,
+        temperature: params.temperature,
+        topP: params.topP,
+        stopTokenIds: [],
+        seed: params.seed,
+      },
       numSamples: 1,
     }),
   );
@@ -60,7 +90,8 @@ export async function completeChat(deps: ChatCompletionDeps, params: ChatComplet
   deps.metrics.promptTokens.inc(prompt.tokenIds.length);
   deps.metrics.completionTokens.inc(actionIds.length);
 
-  const text = (await engineCall(deps, "detokenize", () => deps.engine.detokenize(deps.model, seq.tokenIds, true))).text;
+  const text = (await engineCall(deps, "detokenize", () => deps.engine.detokenize(deps.model, seq.tokenIds, true)))
+    .text;
   let content: string | null = text;
   let toolCalls: ToolCall[] = [];
   let toolCallErrors: ToolCallError[] = [];
@@ -69,7 +100,10 @@ export async function completeChat(deps: ChatCompletionDeps, params: ChatComplet
     toolCallErrors = parsed.errors;
     if (parsed.errors.length > 0) {
       deps.metrics.toolCallParseErrors.inc(parsed.errors.length);
-      deps.logger.warn("malformed tool call", { sessionId: params.sessionId, errors: parsed.errors.map((e) => e.error) });
+      deps.logger.warn("malformed tool call", {
+        sessionId: params.sessionId,
+        errors: parsed.errors.map((e) => e.error),
+      });
     }
     if (parsed.toolCalls.length > 0) {
       toolCalls = parsed.toolCalls;
@@ -138,7 +172,8 @@ async function buildPrompt(deps: ChatCompletionDeps, params: ChatCompletionParam
       } catch (err) {
         // The template does not render the history as a stable prefix: fall back to a full
         // render and let the actor mark the trajectory.
-        if (!(err instanceof RpcError && err.code === FAILED_PRECONDITION)) throw engineFailure(deps, "renderChat", err);
+        if (!(err instanceof RpcError && err.code === FAILED_PRECONDITION))
+          throw engineFailure(deps, "renderChat", err);
         mismatchReason = `engine: ${err.message}`;
       }
     } else {
@@ -169,7 +204,9 @@ async function logprobEntries(deps: ChatCompletionDeps, ids: number[], logprobs:
   for (let start = 0; start < ids.length; start += DETOKENIZE_CONCURRENCY) {
     const batch = ids.slice(start, start + DETOKENIZE_CONCURRENCY);
     const texts = await Promise.all(
-      batch.map((id) => engineCall(deps, "detokenize", () => deps.engine.detokenize(deps.model, packInt32([id]), false))),
+      batch.map((id) =>
+        engineCall(deps, "detokenize", () => deps.engine.detokenize(deps.model, packInt32([id]), false)),
+      ),
     );
     texts.forEach((t, i) => (tokens[start + i] = t.text));
   }
@@ -193,7 +230,10 @@ function engineFailure(deps: ChatCompletionDeps, method: string, err: unknown): 
     return new InvalidRequestError("messages", `engine rejected the request: ${err.message}`);
   }
   deps.metrics.engineErrors.inc({ method });
-  return new EngineUnavailableError(`engine ${method} failed: ${err instanceof Error ? err.message : String(err)}`, err);
+  return new EngineUnavailableError(
+    `engine ${method} failed: ${err instanceof Error ? err.message : String(err)}`,
+    err,
+  );
 }
 
 function b64(bytes: Uint8Array): string {

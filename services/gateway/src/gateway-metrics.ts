@@ -18,7 +18,10 @@ export interface GatewayMetrics {
 
 export function createGatewayMetrics(registry: Registry): GatewayMetrics {
   return {
-    requests: counter(registry, "sluice_gateway_requests_total", "HTTP requests by route and status", ["route", "status"]),
+    requests: counter(registry, "sluice_gateway_requests_total", "HTTP requests by route and status", [
+      "route",
+      "status",
+    ]),
     latency: histogram(
       registry,
       "sluice_gateway_request_latency_seconds",
@@ -29,16 +32,27 @@ export function createGatewayMetrics(registry: Registry): GatewayMetrics {
     completionTokens: counter(registry, "sluice_gateway_completion_tokens_total", "Tokens generated"),
     promptTokens: counter(registry, "sluice_gateway_prompt_tokens_total", "Prompt tokens sent to the engine"),
     sessionsActive: gauge(registry, "sluice_gateway_sessions_active", "Token-in/token-out sessions held"),
-    sessionsEvicted: counter(registry, "sluice_gateway_sessions_evicted_total", "Sessions dropped by idle TTL or capacity", [
-      "reason",
-    ]),
+    sessionsEvicted: counter(
+      registry,
+      "sluice_gateway_sessions_evicted_total",
+      "Sessions dropped by idle TTL or capacity",
+      ["reason"],
+    ),
     prefixMismatches: counter(
       registry,
       "sluice_gateway_prefix_mismatches_total",
       "Session requests whose messages did not extend the stored prefix (fully re-rendered)",
     ),
-    toolCallParseErrors: counter(registry, "sluice_gateway_tool_call_parse_errors_total", "Malformed <tool_call> blocks"),
+    toolCallParseErrors: counter(
+      registry,
+      "sluice_gateway_tool_call_parse_errors_total",
+      "Malformed <tool_call> blocks",
+    ),
     engineErrors: counter(registry, "sluice_gateway_engine_errors_total", "Failed engine calls", ["method"]),
-    policyVersion: gauge(registry, "sluice_gateway_policy_version", "Policy version reported by the last engine sample"),
+    policyVersion: gauge(
+      registry,
+      "sluice_gateway_policy_version",
+      "Policy version reported by the last engine sample",
+    ),
   };
 }

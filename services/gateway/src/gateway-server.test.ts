@@ -1,8 +1,12 @@
 import assert from "node:assert/strict";
 import { after, before, beforeEach, describe, it } from "node:test";
-import { createLogger, createMetricsRegistry, unpackInt32 } from "@sluice/common";
+import { RpcError, createLogger, createMetricsRegistry, unpackInt32 } from "@sluice/common";
 import OpenAI from "openai";
-import type { ChatCompletion, ChatCompletionCreateParamsNonStreaming, ChatCompletionMessageParam } from "openai/resources/chat/completions";
+import type {
+  ChatCompletion,
+  ChatCompletionCreateParamsNonStreaming,
+  ChatCompletionMessageParam,
+} from "openai/resources/chat/completions";
 import { decodeSluiceExtension } from "./decode-extension.js";
 import { createGatewayServer, type GatewayServer } from "./gateway-server.js";
 import type { SluiceRequestExtension, SluiceResponseExtension } from "./openai-types.js";
@@ -16,7 +20,11 @@ type SluiceCompletion = ChatCompletion & { sluice: SluiceResponseExtension };
 const TOOLS: ChatCompletionCreateParamsNonStreaming["tools"] = [
   {
     type: "function",
-    function: { name: "bash", description: "run a command", parameters: { type: "object", properties: { cmd: { type: "string" } } } },
+    function: {
+      name: "bash",
+      description: "run a command",
+      parameters: { type: "object", properties: { cmd: { type: "string" } } },
+    },
   },
 ];
 // Spaced JSON: the fake template renders tool calls compactly, so a re-render of this
@@ -84,7 +92,10 @@ describe("gateway over a fake engine, driven by the openai client", () => {
     assert.deepEqual(ext.actionTokenIds, [...fakeTokenize("Hello there"), FAKE_EOS_ID]);
     assert.deepEqual(ext.observationTokenIds, prompt);
     assert.equal(ext.actionLogprobs.length, ext.actionTokenIds.length);
-    assert.deepEqual(ext.actionPolicyVersions, ext.actionTokenIds.map(() => 7));
+    assert.deepEqual(
+      ext.actionPolicyVersions,
+      ext.actionTokenIds.map(() => 7),
+    );
     assert.equal(ext.policyVersion, 7);
     assert.equal(ext.sessionId, null);
     assert.equal(ext.prefixOk, true);
@@ -166,10 +177,7 @@ describe("gateway over a fake engine, driven by the openai client", () => {
     // A full re-render would have re-tokenised the tool call differently.
     assert.notDeepEqual(prompt2, rendered(turn2));
     // The turns concatenate to the session's exact token stream.
-    assert.deepEqual(
-      [...e1.observationTokenIds, ...e1.actionTokenIds, ...e2.observationTokenIds],
-      prompt2,
-    );
+    assert.deepEqual([...e1.observationTokenIds, ...e1.actionTokenIds, ...e2.observationTokenIds], prompt2);
     assert.equal(gateway.sessions.get("tito")?.tokenIds.length, (prompt2?.length ?? 0) + e2.actionTokenIds.length);
   });
 
@@ -186,14 +194,18 @@ describe("gateway over a fake engine, driven by the openai client", () => {
     assert.equal(res.sluice.prefix_ok, false);
     assert.match(res.sluice.prefix_mismatch_reason ?? "", /messages\[1\] differs/);
     assert.equal(engine.renderCalls[1]?.continuation, false);
-    assert.deepEqual(engine.sampledPrompts[1], rendered(turn2, undefined));
+    assert.deepEqual(engine.sampledPrompts[1], rendered(turn2, null));
     assert.deepEqual(decodeSluiceExtension(res.sluice).observationTokenIds, engine.sampledPrompts[1]);
     const metrics = await registry.metrics();
     assert.match(metrics, /sluice_gateway_prefix_mismatches_total\{[^}]*\} [1-9]/);
 
     // The session now continues from the re-rendered state.
     engine.enqueue("third");
-    const turn3: ChatCompletionMessageParam[] = [...turn2, { role: "assistant", content: "again" }, { role: "user", content: "more" }];
+    const turn3: ChatCompletionMessageParam[] = [
+      ...turn2,
+      { role: "assistant", content: "again" },
+      { role: "user", content: "more" },
+    ];
     const r3 = await create({ model: "policy", messages: turn3, sluice_session_id: "edited" });
     assert.equal(r3.sluice.prefix_ok, true);
   });
@@ -215,6 +227,34 @@ describe("gateway over a fake engine, driven by the openai client", () => {
     assert.match(res.sluice.prefix_mismatch_reason ?? "", /unknown or expired/);
     const again = await fetch(`${gateway.url}/v1/sessions/nope`, { method: "DELETE" });
     assert.deepEqual(await again.json(), { id: "nope", object: "sluice.session", deleted: false });
+  });
+
+  it("falls back to a full render when the engine says the history is not a stable prefix", async () => {
+    engine.enqueue("first", "second");
+    const turn1: ChatCompletionMessageParam[] = [{ role: "user", content: "a" }];
+    await create({ model: "policy", messages: turn1, sluice_session_id: "unstable" });
+    engine.failNext("renderChat", new RpcError("Engine.RenderChat", 9, "continuation: not a prefix"));
+    const turn2: ChatCompletionMessageParam[] = [
+      ...turn1,
+      { role: "assistant", content: "first" },
+      { role: "user", content: "b" },
+    ];
+    const res = await create({ model: "policy", messages: turn2, sluice_session_id: "unstable" });
+    assert.equal(res.sluice.prefix_ok, false);
+    assert.match(res.sluice.prefix_mismatch_reason ?? "", /^engine: .*not a prefix/);
+    assert.deepEqual(
+      engine.renderCalls.map((c) => c.continuation),
+      [false, true, false],
+    );
+    assert.deepEqual(engine.sampledPrompts[1], rendered(turn2, null));
+  });
+
+  it("answers an engine rejection of the input with 400, not 503", async () => {
+    engine.failNext("renderChat", new RpcError("Engine.RenderChat", 3, "messages: chat template failed"));
+    await assert.rejects(
+      client.chat.completions.create({ model: "policy", messages: [{ role: "user", content: "x" }] }),
+      (err: unknown) => err instanceof OpenAI.BadRequestError && /chat template failed/.test(err.message),
+    );
   });
 
   it("returns per-token logprobs with token strings when asked", async () => {
@@ -244,8 +284,16 @@ describe("gateway over a fake engine, driven by the openai client", () => {
     const cases: Array<[Record<string, unknown>, string, RegExp]> = [
       [{ model: "policy", messages: [] }, "messages", /messages: must contain at least one message/],
       [{ model: "policy", messages: [{ role: "robot", content: "x" }] }, "messages[0].role", /robot/],
-      [{ model: "policy", messages: [{ role: "user", content: "x" }], max_tokens: 0 }, "max_tokens", /positive integer/],
-      [{ model: "policy", messages: [{ role: "user", content: "x" }], temperature: 3 }, "temperature", /between 0 and 2/],
+      [
+        { model: "policy", messages: [{ role: "user", content: "x" }], max_tokens: 0 },
+        "max_tokens",
+        /positive integer/,
+      ],
+      [
+        { model: "policy", messages: [{ role: "user", content: "x" }], temperature: 3 },
+        "temperature",
+        /between 0 and 2/,
+      ],
       [{ model: "policy", messages: [{ role: "user", content: "x" }], n: 3 }, "n", /n = 1/],
     ];
     for (const [body, param, message] of cases) {
@@ -321,7 +369,10 @@ describe("gateway over a fake engine, driven by the openai client", () => {
 
   it("exports request, token, session and policy metrics", async () => {
     const text = await registry.metrics();
-    assert.match(text, /sluice_gateway_requests_total\{[^}]*route="\/v1\/chat\/completions"[^}]*status="200"[^}]*\} [1-9]/);
+    assert.match(
+      text,
+      /sluice_gateway_requests_total\{[^}]*route="\/v1\/chat\/completions"[^}]*status="200"[^}]*\} [1-9]/,
+    );
     assert.match(text, /sluice_gateway_requests_total\{[^}]*status="400"[^}]*\} [1-9]/);
     assert.match(text, /sluice_gateway_request_latency_seconds_bucket/);
     assert.match(text, /sluice_gateway_completion_tokens_total\{[^}]*\} [1-9]/);
@@ -332,7 +383,9 @@ describe("gateway over a fake engine, driven by the openai client", () => {
   });
 
   it("decodes packed ids as little-endian int32", () => {
-    const bytes = new Uint8Array(Buffer.from(Buffer.from([1, 0, 0, 0, 0xff, 0xff, 0xff, 0x7f]).toString("base64"), "base64"));
+    const bytes = new Uint8Array(
+      Buffer.from(Buffer.from([1, 0, 0, 0, 0xff, 0xff, 0xff, 0x7f]).toString("base64"), "base64"),
+    );
     assert.deepEqual(unpackInt32(bytes), [1, 0x7fffffff]);
   });
 });

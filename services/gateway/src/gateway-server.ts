@@ -84,7 +84,8 @@ export function createGatewayServer(options: GatewayServerOptions): GatewayServe
     if (modelMatch) {
       if (method !== "GET") return methodNotAllowed(res, "GET");
       const id = decodeURIComponent(modelMatch[1] as string);
-      if (id !== options.model) throw new NotFoundError(`model ${JSON.stringify(id)} does not exist`, "model", "model_not_found");
+      if (id !== options.model)
+        throw new NotFoundError(`model ${JSON.stringify(id)} does not exist`, "model", "model_not_found");
       sendJson(res, 200, modelObject);
       return 200;
     }
@@ -187,7 +188,14 @@ function methodNotAllowed(res: ServerResponse, allow: string): number {
   sendJson(
     res,
     405,
-    { error: { message: `method not allowed; use ${allow}`, type: "invalid_request_error", param: null, code: "method_not_allowed" } },
+    {
+      error: {
+        message: `method not allowed; use ${allow}`,
+        type: "invalid_request_error",
+        param: null,
+        code: "method_not_allowed",
+      },
+    },
     { allow },
   );
   return 405;
@@ -197,7 +205,9 @@ function respondError(res: ServerResponse, err: unknown, logger: Logger, path: s
   const httpErr =
     err instanceof GatewayHttpError
       ? err
-      : new GatewayHttpError(500, "server_error", `internal error: ${errorMessage(err)}`, null, "internal_error", { cause: err });
+      : new GatewayHttpError(500, "server_error", `internal error: ${errorMessage(err)}`, null, "internal_error", {
+          cause: err,
+        });
   if (httpErr.status >= 500) logger.warn("request failed", { path, status: httpErr.status, err: errorMessage(err) });
   else logger.debug("request rejected", { path, status: httpErr.status, err: httpErr.message });
   if (res.headersSent) {

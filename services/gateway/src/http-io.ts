@@ -27,7 +27,8 @@ export async function readJsonBody(req: IncomingMessage, limitBytes: number): Pr
     req.on("error", reject);
   });
   const text = body.toString("utf8");
-  if (text.trim().length === 0) throw new InvalidRequestError(null, "request body is empty; expected JSON", "invalid_json");
+  if (text.trim().length === 0)
+    throw new InvalidRequestError(null, "request body is empty; expected JSON", "invalid_json");
   try {
     return JSON.parse(text) as unknown;
   } catch (err) {
@@ -35,7 +36,12 @@ export async function readJsonBody(req: IncomingMessage, limitBytes: number): Pr
   }
 }
 
-export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+export function sendJson(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): void {
   const payload = JSON.stringify(body);
   res.writeHead(status, {
     "content-type": "application/json",

@@ -9,7 +9,11 @@ export type PrefixCheck = { ok: true; newMessages: ChatMessageIn[] } | { ok: fal
  * messages. The engine's continuation renders what follows the last assistant message,
  * so an assistant message the gateway did not generate cannot reuse the stored ids.
  */
-export function checkSessionPrefix(session: Session, messages: readonly ChatMessageIn[], toolsJson: string): PrefixCheck {
+export function checkSessionPrefix(
+  session: Session,
+  messages: readonly ChatMessageIn[],
+  toolsJson: string,
+): PrefixCheck {
   if (toolsJson !== session.toolsJson) return { ok: false, reason: "tools differ from the session's tools" };
   const stored = session.messages;
   if (messages.length <= stored.length) {
@@ -22,7 +26,10 @@ export function checkSessionPrefix(session: Session, messages: readonly ChatMess
   const newMessages = messages.slice(stored.length);
   const injected = newMessages.findIndex((m) => m.role === "assistant");
   if (injected >= 0) {
-    return { ok: false, reason: `messages[${stored.length + injected}] is an assistant message the gateway did not generate` };
+    return {
+      ok: false,
+      reason: `messages[${stored.length + injected}] is an assistant message the gateway did not generate`,
+    };
   }
   return { ok: true, newMessages };
 }
@@ -66,5 +73,7 @@ export function jsonEqual(a: unknown, b: unknown): boolean {
   const kb = Object.keys(b);
   if (ka.length !== kb.length) return false;
   const rb = b as Record<string, unknown>;
-  return ka.every((k) => Object.prototype.hasOwnProperty.call(rb, k) && jsonEqual((a as Record<string, unknown>)[k], rb[k]));
+  return ka.every(
+    (k) => Object.prototype.hasOwnProperty.call(rb, k) && jsonEqual((a as Record<string, unknown>)[k], rb[k]),
+  );
 }

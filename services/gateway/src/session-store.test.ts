@@ -8,7 +8,12 @@ describe("SessionStore", () => {
   it("expires sessions idle longer than the TTL", () => {
     let now = 1_000;
     const evicted: string[] = [];
-    const store = new SessionStore({ maxSessions: 10, idleTtlMs: 100, now: () => now, onEvict: (s, r) => evicted.push(`${s.id}:${r}`) });
+    const store = new SessionStore({
+      maxSessions: 10,
+      idleTtlMs: 100,
+      now: () => now,
+      onEvict: (s, r) => evicted.push(`${s.id}:${r}`),
+    });
     store.put(session("a"));
     now += 100;
     assert.ok(store.get("a"));
@@ -21,7 +26,12 @@ describe("SessionStore", () => {
   it("evicts the least recently used session beyond capacity", () => {
     let now = 0;
     const evicted: string[] = [];
-    const store = new SessionStore({ maxSessions: 2, idleTtlMs: 1e9, now: () => now++, onEvict: (s) => evicted.push(s.id) });
+    const store = new SessionStore({
+      maxSessions: 2,
+      idleTtlMs: 1e9,
+      now: () => now++,
+      onEvict: (s) => evicted.push(s.id),
+    });
     store.put(session("a"));
     store.put(session("b"));
     store.put(session("a")); // a is now the most recently used

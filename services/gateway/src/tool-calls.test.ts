@@ -13,11 +13,14 @@ describe("parseToolCalls", () => {
     const out = parseToolCalls(text, ids());
     assert.equal(out.content, "Let me look.");
     assert.deepEqual(out.errors, []);
-    assert.deepEqual(out.toolCalls, [{ id: "call_0", type: "function", function: { name: "bash", arguments: '{"cmd":"ls -la"}' } }]);
+    assert.deepEqual(out.toolCalls, [
+      { id: "call_0", type: "function", function: { name: "bash", arguments: '{"cmd":"ls -la"}' } },
+    ]);
   });
 
   it("extracts several calls and keeps the text between them", () => {
-    const text = '<tool_call>{"name":"a","arguments":{}}</tool_call> and <tool_call>{"name":"b","arguments":{"x":1}}</tool_call>';
+    const text =
+      '<tool_call>{"name":"a","arguments":{}}</tool_call> and <tool_call>{"name":"b","arguments":{"x":1}}</tool_call>';
     const out = parseToolCalls(text, ids());
     assert.deepEqual(
       out.toolCalls.map((c) => [c.id, c.function.name, c.function.arguments]),

@@ -74,6 +74,7 @@ function parseBlock(raw: string): { name: string; arguments: string } | { error:
     }
     return { name: obj.name, arguments: args };
   }
-  if (typeof args !== "object" || args === null || Array.isArray(args)) return { error: '"arguments" must be a JSON object' };
+  if (typeof args !== "object" || args === null || Array.isArray(args))
+    return { error: '"arguments" must be a JSON object' };
   return { name: obj.name, arguments: JSON.stringify(args) };
 }

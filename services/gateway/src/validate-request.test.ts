@@ -45,7 +45,10 @@ describe("validateChatRequest", () => {
     rejects({ model: "policy", messages: [{ role: "wizard", content: "x" }] }, "messages[0].role", /wizard/);
     rejects({ model: "policy", messages: [{ role: "user" }] }, "messages[0].content", /required/);
     rejects({ model: "policy", messages: [{ role: "tool", content: "x" }] }, "messages[0].tool_call_id");
-    rejects({ model: "policy", messages: [{ role: "user", content: [{ type: "image_url" }] }] }, "messages[0].content[0]");
+    rejects(
+      { model: "policy", messages: [{ role: "user", content: [{ type: "image_url" }] }] },
+      "messages[0].content[0]",
+    );
     rejects({ model: "policy", messages: [{ role: "assistant", content: null }] }, "messages[0].content");
   });
 
@@ -70,7 +73,16 @@ describe("validateChatRequest", () => {
     rejects({ ...base, tools: [{ type: "function", function: {} }] }, "tools[0].function.name");
     rejects({ ...base, tools: [{ type: "retrieval" }] }, "tools[0].type");
     rejects(
-      { model: "policy", messages: [{ role: "assistant", content: null, tool_calls: [{ id: "c", type: "function", function: { name: "f", arguments: 3 } }] }] },
+      {
+        model: "policy",
+        messages: [
+          {
+            role: "assistant",
+            content: null,
+            tool_calls: [{ id: "c", type: "function", function: { name: "f", arguments: 3 } }],
+          },
+        ],
+      },
       "messages[0].tool_calls[0].function.arguments",
     );
     rejects({ model: "policy", messages: [{ role: "user", content: "x", tool_calls: [] }] }, "messages[0].tool_calls");
@@ -80,9 +92,19 @@ describe("validateChatRequest", () => {
     const p = validateChatRequest({
       model: "policy",
       messages: [
-        { role: "developer", content: [{ type: "text", text: "be " }, { type: "text", text: "brief" }] },
+        {
+          role: "developer",
+          content: [
+            { type: "text", text: "be " },
+            { type: "text", text: "brief" },
+          ],
+        },
         { role: "user", content: "run ls" },
-        { role: "assistant", content: null, tool_calls: [{ id: "c1", type: "function", function: { name: "bash", arguments: { cmd: "ls" } } }] },
+        {
+          role: "assistant",
+          content: null,
+          tool_calls: [{ id: "c1", type: "function", function: { name: "bash", arguments: { cmd: "ls" } } }],
+        },
         { role: "tool", tool_call_id: "c1", content: "a.txt" },
       ],
       tools: [{ type: "function", function: { name: "bash", parameters: { type: "object" } } }],
@@ -100,7 +122,11 @@ describe("validateChatRequest", () => {
     assert.deepEqual(p.messages, [
       { role: "system", content: "be brief" },
       { role: "user", content: "run ls" },
-      { role: "assistant", content: "", toolCalls: [{ id: "c1", type: "function", function: { name: "bash", arguments: '{"cmd":"ls"}' } }] },
+      {
+        role: "assistant",
+        content: "",
+        toolCalls: [{ id: "c1", type: "function", function: { name: "bash", arguments: '{"cmd":"ls"}' } }],
+      },
       { role: "tool", content: "a.txt", toolCallId: "c1" },
     ]);
     assert.equal(p.maxTokens, 64);
@@ -114,7 +140,11 @@ describe("validateChatRequest", () => {
   });
 
   it("does not parse tool calls when tool_choice is none", () => {
-    const p = validateChatRequest({ ...base, tools: [{ type: "function", function: { name: "f" } }], tool_choice: "none" });
+    const p = validateChatRequest({
+      ...base,
+      tools: [{ type: "function", function: { name: "f" } }],
+      tool_choice: "none",
+    });
     assert.equal(p.parseToolCalls, false);
     assert.equal(p.tools?.length, 1);
   });

@@ -23,10 +23,14 @@ function fail(param: string, message: string, code = "invalid_value"): never {
 }
 
 /** Validates a parsed JSON body into typed params; every failure names its field. */
-export function validateChatRequest(body: unknown, defaults: ValidationDefaults = DEFAULT_VALIDATION): ChatCompletionParams {
+export function validateChatRequest(
+  body: unknown,
+  defaults: ValidationDefaults = DEFAULT_VALIDATION,
+): ChatCompletionParams {
   if (!isObject(body)) throw new InvalidRequestError(null, "request body must be a JSON object", "invalid_type");
   if (body.stream === true) fail("stream", "streaming not supported yet", "unsupported_value");
-  if (typeof body.model !== "string" || body.model.length === 0) fail("model", "must be a non-empty string", "missing_required_parameter");
+  if (typeof body.model !== "string" || body.model.length === 0)
+    fail("model", "must be a non-empty string", "missing_required_parameter");
 
   const messages = validateMessages(body.messages);
   const tools = validateTools(body.tools);
@@ -42,7 +46,11 @@ export function validateChatRequest(body: unknown, defaults: ValidationDefaults 
   if (body.stop !== undefined && body.stop !== null && !(Array.isArray(body.stop) && body.stop.length === 0)) {
     // Truncating at stop strings would make the returned text disagree with the exact
     // sampled token ids the gateway records, so the model stops at its EOS tokens only.
-    fail("stop", "stop sequences are not supported; generation ends at the model's end-of-turn tokens", "unsupported_value");
+    fail(
+      "stop",
+      "stop sequences are not supported; generation ends at the model's end-of-turn tokens",
+      "unsupported_value",
+    );
   }
   let seed = 0;
   if (body.seed !== undefined && body.seed !== null) {
@@ -125,7 +133,8 @@ function validateMessage(raw: unknown, path: string): ChatMessageIn {
       fail(`${path}.content`, "is required unless tool_calls is set", "missing_required_parameter");
     }
   } else {
-    if (raw.tool_calls !== undefined && raw.tool_calls !== null) fail(`${path}.tool_calls`, "is only allowed on assistant messages");
+    if (raw.tool_calls !== undefined && raw.tool_calls !== null)
+      fail(`${path}.tool_calls`, "is only allowed on assistant messages");
     if (content === null) fail(`${path}.content`, "is required", "missing_required_parameter");
   }
   if (normalisedRole === "tool") {
@@ -149,7 +158,7 @@ function validateContent(raw: unknown, path: string): string | null {
   return raw
     .map((part, i) => {
       if (!isObject(part) || part.type !== "text" || typeof part.text !== "string") {
-        fail(`${path}[${i}]`, "only text parts ({type: \"text\", text}) are supported", "unsupported_value");
+        fail(`${path}[${i}]`, 'only text parts ({type: "text", text}) are supported', "unsupported_value");
       }
       return part.text;
     })
@@ -186,8 +195,10 @@ function validateTools(raw: unknown): ToolDefinition[] | undefined {
     const fn = t.function;
     if (!isObject(fn)) fail(`${p}.function`, "must be an object", "missing_required_parameter");
     if (typeof fn.name !== "string" || fn.name.length === 0) fail(`${p}.function.name`, "must be a non-empty string");
-    if (fn.description !== undefined && typeof fn.description !== "string") fail(`${p}.function.description`, "must be a string");
-    if (fn.parameters !== undefined && !isObject(fn.parameters)) fail(`${p}.function.parameters`, "must be a JSON schema object");
+    if (fn.description !== undefined && typeof fn.description !== "string")
+      fail(`${p}.function.description`, "must be a string");
+    if (fn.parameters !== undefined && !isObject(fn.parameters))
+      fail(`${p}.function.parameters`, "must be a JSON schema object");
     return t as unknown as ToolDefinition;
   });
 }

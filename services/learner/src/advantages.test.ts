@@ -45,47 +45,47 @@ function rng(seed: number): () => number {
   };
 }
 
-describe("advantages", () => {
-  it("GRPO with population std matches hand-computed values", () => {
+void describe("advantages", () => {
+  void it("GRPO with population std matches hand-computed values", () => {
     // mean 0.5, population std 0.5
     close(grpoAdvantages([1, 0, 0, 1], "population", 0), [1, -1, -1, 1]);
     // mean 2, population std sqrt(2/3) = 0.8164966
     close(grpoAdvantages([1, 2, 3], "population", 0), [-1.2247449, 0, 1.2247449]);
   });
 
-  it("GRPO with sample std divides by G − 1", () => {
+  void it("GRPO with sample std divides by G − 1", () => {
     // sample std of [1,0,0,1] = sqrt(1/3) = 0.5773503 → ±0.5/0.5773503 = ±0.8660254
     close(grpoAdvantages([1, 0, 0, 1], "sample", 0), [0.8660254, -0.8660254, -0.8660254, 0.8660254]);
     close(grpoAdvantages([1, 2, 3], "sample", 0), [-1, 0, 1]);
   });
 
-  it("GRPO defaults to population std and adds epsilon", () => {
+  void it("GRPO defaults to population std and adds epsilon", () => {
     close(groupAdvantages([1, 0], { estimator: "grpo" }), [0.5 / (0.5 + 1e-6), -0.5 / (0.5 + 1e-6)]);
     assert.equal(groupStd([4], "sample"), 0);
   });
 
-  it("GRPO with std none is the mean-centred reward", () => {
+  void it("GRPO with std none is the mean-centred reward", () => {
     close(grpoAdvantages([1, 2, 3], "none"), [-1, 0, 1]);
   });
 
-  it("Dr. GRPO subtracts the group mean only", () => {
+  void it("Dr. GRPO subtracts the group mean only", () => {
     close(drGrpoAdvantages([1, 0, 0, 1]), [0.5, -0.5, -0.5, 0.5]);
     close(drGrpoAdvantages([2, 4, 9]), [-3, -1, 4]);
   });
 
-  it("RLOO subtracts the leave-one-out mean", () => {
+  void it("RLOO subtracts the leave-one-out mean", () => {
     close(rlooAdvantages([1, 0, 0, 1]), [2 / 3, -2 / 3, -2 / 3, 2 / 3]);
     close(rlooAdvantages([1, 2, 3]), [-1.5, 0, 1.5]);
     close(rlooAdvantages([5]), [0]);
   });
 
-  it("all-equal rewards give zero advantages for every estimator", () => {
+  void it("all-equal rewards give zero advantages for every estimator", () => {
     for (const estimator of ["grpo", "dr_grpo", "rloo"] as const) {
       close(groupAdvantages([0.7, 0.7, 0.7], { estimator }), [0, 0, 0]);
     }
   });
 
-  it("agrees with an obvious loop on random groups", () => {
+  void it("agrees with an obvious loop on random groups", () => {
     const rand = rng(42);
     for (let trial = 0; trial < 200; trial++) {
       const g = 1 + Math.floor(rand() * 9);
@@ -94,7 +94,11 @@ describe("advantages", () => {
       close(grpoAdvantages(r, "sample"), refGrpo(r, "sample", 1e-6), 1e-9);
       close(rlooAdvantages(r), refRloo(r), 1e-9);
       const m = r.reduce((a, b) => a + b, 0) / g;
-      close(drGrpoAdvantages(r), r.map((x) => x - m), 1e-12);
+      close(
+        drGrpoAdvantages(r),
+        r.map((x) => x - m),
+        1e-12,
+      );
     }
   });
 });

@@ -23,24 +23,31 @@ function setup(o: Partial<GroupBufferOptions> = {}) {
     onStaleness: (l) => lags.push(l),
     ...o,
   });
-  const add = (id: string, groupId: string, groupSize: number, extra: { version?: number; failure?: contracts.FailureKind } = {}) =>
-    buf.add(makeScored({ id, groupId, groupSize, reward: 1, ...extra }), new Msg(id));
+  const add = (
+    id: string,
+    groupId: string,
+    groupSize: number,
+    extra: { version?: number; failure?: contracts.FailureKind } = {},
+  ) => buf.add(makeScored({ id, groupId, groupSize, reward: 1, ...extra }), new Msg(id));
   return { buf, drops, lags, add, advance: (ms: number) => (now += ms) };
 }
 
-describe("GroupBuffer", () => {
-  it("releases a group once group_size members arrived", () => {
+void describe("GroupBuffer", () => {
+  void it("releases a group once group_size members arrived", () => {
     const { buf, add } = setup();
     add("a1", "A", 2);
     assert.equal(buf.takeGroups(1, 0, 0), undefined);
     add("a2", "A", 2);
     const groups = buf.takeGroups(1, 0, 0);
     assert.equal(groups?.length, 1);
-    assert.deepEqual(groups![0]!.valid.map((s) => s.scored.trajectory!.trajectoryId), ["a1", "a2"]);
+    assert.deepEqual(
+      groups![0]!.valid.map((s) => s.scored.trajectory!.trajectoryId),
+      ["a1", "a2"],
+    );
     assert.equal(buf.depth(), 0);
   });
 
-  it("waits until B groups are ready", () => {
+  void it("waits until B groups are ready", () => {
     const { buf, add } = setup();
     add("a1", "A", 1);
     assert.equal(buf.takeGroups(2, 0, 0), undefined);
@@ -48,7 +55,7 @@ describe("GroupBuffer", () => {
     assert.equal(buf.takeGroups(2, 0, 0)?.length, 2);
   });
 
-  it("ignores redelivered trajectory ids and acks them with the next step", () => {
+  void it("ignores redelivered trajectory ids and acks them with the next step", () => {
     const { buf, add, drops } = setup();
     assert.equal(add("a1", "A", 2), "added");
     assert.equal(add("a1", "A", 2), "duplicate");
@@ -59,7 +66,7 @@ describe("GroupBuffer", () => {
     assert.equal(buf.takeAcks().length, 0);
   });
 
-  it("drops groups still incomplete after the timeout (default policy drop)", () => {
+  void it("drops groups still incomplete after the timeout (default policy drop)", () => {
     const { buf, add, drops, advance } = setup();
     add("a1", "A", 3);
     add("a2", "A", 3);
@@ -78,7 +85,7 @@ describe("GroupBuffer", () => {
     assert.equal(drops.at(-1)![0], "group_timeout");
   });
 
-  it("complete_partial trains a timed-out group with at least two valid members", () => {
+  void it("complete_partial trains a timed-out group with at least two valid members", () => {
     const { buf, add, advance, drops } = setup({ policy: "complete_partial" });
     add("a1", "A", 4);
     add("a2", "A", 4);
@@ -90,30 +97,40 @@ describe("GroupBuffer", () => {
     assert.equal(groups?.length, 1);
     assert.equal(groups![0]!.groupId, "A");
     assert.equal(groups![0]!.partial, true);
-    assert.deepEqual(drops.map((d) => d[0]), ["group_timeout", "group_timeout"], "B had one valid member");
+    assert.deepEqual(
+      drops.map((d) => d[0]),
+      ["group_timeout", "group_timeout"],
+      "B had one valid member",
+    );
   });
 
-  it("drops samples older than the staleness bound at consumption", () => {
+  void it("drops samples older than the staleness bound at consumption", () => {
     const { buf, add, drops, lags } = setup();
     add("a1", "A", 3, { version: 3 });
     add("a2", "A", 3, { version: 4 });
     add("a3", "A", 3, { version: 5 });
     // current 5, η = 1: versions < 4 are stale
     const groups = buf.takeGroups(1, 5, 1);
-    assert.deepEqual(groups![0]!.valid.map((s) => s.scored.trajectory!.trajectoryId), ["a2", "a3"]);
+    assert.deepEqual(
+      groups![0]!.valid.map((s) => s.scored.trajectory!.trajectoryId),
+      ["a2", "a3"],
+    );
     assert.deepEqual(drops, [["stale", "a1"]]);
     assert.deepEqual(lags, [1, 0]);
     assert.equal(buf.takeAcks().length, 1);
   });
 
-  it("excludes infra-failed members and discards groups left empty", () => {
+  void it("excludes infra-failed members and discards groups left empty", () => {
     const { buf, add, drops } = setup();
     add("a1", "A", 2, { failure: contracts.FailureKind.FAILURE_KIND_HARNESS_TIMEOUT });
     add("a2", "A", 2);
     add("b1", "B", 1, { failure: contracts.FailureKind.FAILURE_KIND_VERIFIER_ERROR });
     const groups = buf.takeGroups(1, 0, 0);
     assert.equal(groups?.length, 1);
-    assert.deepEqual(groups![0]!.valid.map((s) => s.scored.trajectory!.trajectoryId), ["a2"]);
+    assert.deepEqual(
+      groups![0]!.valid.map((s) => s.scored.trajectory!.trajectoryId),
+      ["a2"],
+    );
     assert.deepEqual(drops, [
       ["infra_verifier_error", "b1"],
       ["infra_harness_timeout", "a1"],
@@ -121,7 +138,7 @@ describe("GroupBuffer", () => {
     assert.equal(buf.readyCount(), 0);
   });
 
-  it("lists every held message for ack-deadline heartbeats", () => {
+  void it("lists every held message for ack-deadline heartbeats", () => {
     const { buf, add } = setup();
     add("a1", "A", 2);
     add("b1", "B", 1);

@@ -1,5 +1,9 @@
-import { counter, gauge, histogram } from "@sluice/common";
-import type { Counter, Gauge, Histogram, Registry } from "prom-client";
+import { counter, gauge, histogram, type ServiceContext } from "@sluice/common";
+
+type Registry = ServiceContext["registry"];
+type Counter = ReturnType<typeof counter>;
+type Gauge = ReturnType<typeof gauge>;
+type Histogram = ReturnType<typeof histogram>;
 
 /** Prometheus instruments of the learner, registered on the service registry. */
 export interface LearnerMetrics {
@@ -21,7 +25,9 @@ export function createLearnerMetrics(registry: Registry): LearnerMetrics {
     step: gauge(registry, "sluice_learner_step", "learner steps completed"),
     policyVersion: gauge(registry, "sluice_learner_policy_version", "current policy version"),
     trained: counter(registry, "sluice_learner_trajectories_trained_total", "trajectories consumed by a step"),
-    dropped: counter(registry, "sluice_learner_trajectories_dropped_total", "trajectories dropped, by reason", ["reason"]),
+    dropped: counter(registry, "sluice_learner_trajectories_dropped_total", "trajectories dropped, by reason", [
+      "reason",
+    ]),
     stepDuration: histogram(
       registry,
       "sluice_learner_step_duration_seconds",

@@ -25,8 +25,8 @@ import {
   type Logger,
   type NatsHandles,
   type ObjectStore,
+  type ServiceContext,
 } from "@sluice/common";
-import type { Registry } from "prom-client";
 import { GroupBuffer, type DropReason, type IncompleteGroupPolicy, type ReadyGroup } from "./group-buffer.js";
 import { createLearnerMetrics, type LearnerMetrics } from "./learner-metrics.js";
 import { cloneStatus, emptyStatus, type LearnerStatus } from "./learner-status.js";
@@ -46,7 +46,7 @@ export interface LearnerOptions {
   engine: EngineApi;
   events: EventSink;
   logger: Logger;
-  registry: Registry;
+  registry: ServiceContext["registry"];
   /** Default `drop` (spec has no field for it yet). */
   incompleteGroupPolicy?: IncompleteGroupPolicy;
   /** Durable consumer name; default `learner`. */
@@ -192,7 +192,8 @@ export class Learner {
       scored = decodeScoredTrajectory(data);
     } catch (err) {
       this.countDrop("malformed");
-      m.term(errorMessage(err).slice(0, 200));
+      // No reason text: "+TERM <reason>" needs nats-server ≥ 2.10.4 and older servers ignore it.
+      m.term();
       await this.o.events.emit({
         kind: "malformed_message",
         severity: "warning",
@@ -248,7 +249,9 @@ export class Learner {
     });
     stopOptim();
     if (optim.policyVersion !== 0 && optim.policyVersion !== nextVersion) {
-      throw new LearnerError(`engine reports policy version ${optim.policyVersion} after optim step, expected ${nextVersion}`);
+      throw new LearnerError(
+        `engine reports policy version ${optim.policyVersion} after optim step, expected ${nextVersion}`,
+      );
     }
 
     const s = this.status;
@@ -342,7 +345,8 @@ export class Learner {
       } catch (err) {
         const retryable = err instanceof SluiceError && err.retryable;
         if (!retryable || signal.aborted) throw err;
-        if (this.now() >= deadline) throw new DeadlineError("engine at startup", this.o.spec.learner.stepTimeoutMs, { cause: err });
+        if (this.now() >= deadline)
+          throw new DeadlineError("engine at startup", this.o.spec.learner.stepTimeoutMs, { cause: err });
         this.o.logger.warn("engine not ready; retrying", { err: errorMessage(err) });
         await sleep(STARTUP_RETRY_MS, signal);
         if (signal.aborted) return undefined;

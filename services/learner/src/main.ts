@@ -6,7 +6,9 @@ const STOP_WAIT_MS = 8_000;
 
 await runService("learner", async (ctx) => {
   const spec = ctx.runtime.spec;
-  const engine = new GrpcEngineClient(grpcAddress(ctx.runtime.services.engine), { trainMs: spec.learner.stepTimeoutMs });
+  const engine = new GrpcEngineClient(grpcAddress(ctx.runtime.services.engine), {
+    trainMs: spec.learner.stepTimeoutMs,
+  });
   const learner = new Learner({
     experiment: ctx.runtime.experiment,
     spec,
@@ -23,7 +25,12 @@ await runService("learner", async (ctx) => {
     },
     async (err: unknown) => {
       ctx.logger.error("learner failed", { err });
-      await ctx.events.emit({ kind: "learner_failed", severity: "error", message: errorMessage(err), step: learner.getStatus().step });
+      await ctx.events.emit({
+        kind: "learner_failed",
+        severity: "error",
+        message: errorMessage(err),
+        step: learner.getStatus().step,
+      });
       process.exit(1);
     },
   );

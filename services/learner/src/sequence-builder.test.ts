@@ -75,9 +75,9 @@ const cases: Case[] = [
   },
 ];
 
-describe("buildTrainingSequence", () => {
+void describe("buildTrainingSequence", () => {
   for (const c of cases) {
-    it(c.name, () => {
+    void it(c.name, () => {
       const built = buildTrainingSequence(traj(c.turns), c.adv);
       const s = built.sequence;
       assert.deepEqual(unpackInt32(s.tokenIds), c.ids);
@@ -93,15 +93,15 @@ describe("buildTrainingSequence", () => {
   }
 });
 
-describe("oldestActionVersion", () => {
-  it("is the minimum version over all action tokens", () => {
+void describe("oldestActionVersion", () => {
+  void it("is the minimum version over all action tokens", () => {
     const t = traj([
       { obs: [1], act: [2, 3], versions: [4, 3] },
       { obs: [1], act: [2], versions: [5] },
     ]);
     assert.equal(oldestActionVersion(t), 3);
   });
-  it("falls back to the admitted version without action tokens", () => {
+  void it("falls back to the admitted version without action tokens", () => {
     assert.equal(oldestActionVersion(traj([{ obs: [1], act: [] }], 7)), 7);
   });
 });

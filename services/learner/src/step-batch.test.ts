@@ -8,22 +8,31 @@ import { makeScored, testSpec } from "./testing/fixtures.js";
 
 const ack = { ack: () => undefined };
 
-describe("buildStepBatch", () => {
-  it("computes group statistics over valid members only, never scoring infra failures as zero", () => {
+void describe("buildStepBatch", () => {
+  void it("computes group statistics over valid members only, never scoring infra failures as zero", () => {
     const buf = new GroupBuffer<typeof ack>({ groupTimeoutMs: 1000 });
     buf.add(makeScored({ id: "a", groupId: "G", groupSize: 3, reward: 1 }), ack);
     buf.add(makeScored({ id: "b", groupId: "G", groupSize: 3, reward: 3 }), ack);
     buf.add(
-      makeScored({ id: "c", groupId: "G", groupSize: 3, reward: 0, failure: contracts.FailureKind.FAILURE_KIND_SANDBOX_ERROR }),
+      makeScored({
+        id: "c",
+        groupId: "G",
+        groupSize: 3,
+        reward: 0,
+        failure: contracts.FailureKind.FAILURE_KIND_SANDBOX_ERROR,
+      }),
       ack,
     );
     const groups = buf.takeGroups(1, 0, 0)!;
     const batch = buildStepBatch(groups, { estimator: "dr_grpo" });
     // mean over {1, 3} = 2; with c scored as 0 it would have been 4/3
-    assert.deepEqual([...batch.advantages.entries()], [
-      ["a", -1],
-      ["b", 1],
-    ]);
+    assert.deepEqual(
+      [...batch.advantages.entries()],
+      [
+        ["a", -1],
+        ["b", 1],
+      ],
+    );
     assert.equal(batch.trained, 2);
     assert.equal(batch.rewardMean, 2);
     assert.equal(batch.sequences.length, 2);
@@ -32,7 +41,7 @@ describe("buildStepBatch", () => {
     assert.deepEqual(unpackFloat32(batch.sequences[0]!.advantages), [0, -1, -1]);
   });
 
-  it("an all-equal group has zero advantages and still counts as trained", () => {
+  void it("an all-equal group has zero advantages and still counts as trained", () => {
     const buf = new GroupBuffer<typeof ack>({ groupTimeoutMs: 1000 });
     for (const id of ["a", "b"]) buf.add(makeScored({ id, groupId: "G", groupSize: 2, reward: 0.5 }), ack);
     const batch = buildStepBatch(buf.takeGroups(1, 0, 0)!, { estimator: "grpo" });
@@ -41,16 +50,18 @@ describe("buildStepBatch", () => {
   });
 });
 
-describe("microbatches", () => {
-  it("splits into chunks of at most the given size", () => {
+void describe("microbatches", () => {
+  void it("splits into chunks of at most the given size", () => {
     assert.deepEqual(microbatches([1, 2, 3, 4, 5], 2), [[1, 2], [3, 4], [5]]);
     assert.deepEqual(microbatches([], 3), []);
   });
 });
 
-describe("lossConfigFromSpec", () => {
-  it("maps spec.algorithm to the engine's LossConfig", () => {
-    const c = lossConfigFromSpec(testSpec({ algorithm: { loss: "reinforce", lossNormalization: "constant" } }).algorithm);
+void describe("lossConfigFromSpec", () => {
+  void it("maps spec.algorithm to the engine's LossConfig", () => {
+    const c = lossConfigFromSpec(
+      testSpec({ algorithm: { loss: "reinforce", lossNormalization: "constant" } }).algorithm,
+    );
     assert.equal(c.kind, contracts.LossKind.LOSS_KIND_REINFORCE);
     assert.equal(c.normalization, contracts.LossNormalization.LOSS_NORMALIZATION_CONSTANT);
     assert.equal(c.normalizationConstant, 1024);

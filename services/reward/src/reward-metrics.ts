@@ -16,7 +16,9 @@ export class RewardMetrics {
 
   constructor(registry: Registry) {
     this.scored = counter(registry, "sluice_reward_trajectories_scored_total", "trajectories scored");
-    this.rejected = counter(registry, "sluice_reward_trajectories_rejected_total", "trajectories rejected, by reason", ["reason"]);
+    this.rejected = counter(registry, "sluice_reward_trajectories_rejected_total", "trajectories rejected, by reason", [
+      "reason",
+    ]);
     this.malformed = counter(registry, "sluice_reward_malformed_messages_total", "messages that are not trajectories");
     this.infraFailed = counter(
       registry,
@@ -25,8 +27,12 @@ export class RewardMetrics {
       ["failure"],
     );
     const buckets = [-1, -0.5, -0.25, 0, 0.25, 0.5, 0.75, 1, 2];
-    this.channelValue = histogram(registry, "sluice_reward_channel_value", "raw value per reward channel", buckets, ["channel"]);
-    this.channelMean = gauge(registry, "sluice_reward_channel_mean", "mean channel value over the last batch", ["channel"]);
+    this.channelValue = histogram(registry, "sluice_reward_channel_value", "raw value per reward channel", buckets, [
+      "channel",
+    ]);
+    this.channelMean = gauge(registry, "sluice_reward_channel_mean", "mean channel value over the last batch", [
+      "channel",
+    ]);
     this.reward = histogram(registry, "sluice_reward_reward", "composed episode reward", buckets);
     this.latency = histogram(
       registry,
@@ -40,9 +46,6 @@ export class RewardMetrics {
     const sums = new Map<string, { total: number; n: number }>();
     for (const s of batch) {
       this.scored.inc();
-      if (s.trajectory && s.channels.every((c) => !c.gatePassed) && s.channels.length > 0 && s.reward === 0) {
-        // Only infra-failed trajectories have every channel gated off in the spine.
-      }
       this.reward.observe(s.reward);
       for (const c of s.channels) {
         if (!c.gatePassed) continue;

@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { chmod, mkdir, rm, stat } from "node:fs/promises";
+import { chmod, mkdir, readdir, rm, stat } from "node:fs/promises";
 import { isAbsolute, join } from "node:path";
 import { SluiceError, ValidationError, errorMessage, type Logger } from "@sluice/common";
 import type {
@@ -93,6 +93,7 @@ export class BubblewrapBackend implements SandboxBackend {
     // Traversable but not listable: the unprivileged sandbox uid must reach its own
     // workspace, and has no business enumerating the others.
     await chmod(options.baseDir, 0o711);
+    await removeLeftovers(options.baseDir, options.logger);
     const host = await probeHost({
       bwrapPath: options.bwrapPath ?? "/usr/bin/bwrap",
       prlimitPath: options.prlimitPath ?? "/usr/bin/prlimit",
@@ -114,7 +115,8 @@ export class BubblewrapBackend implements SandboxBackend {
 
   async create(options: CreateSandboxOptions): Promise<SandboxInfo> {
     for (const name of Object.keys(options.env)) {
-      if (!isValidEnvName(name)) throw new ValidationError(`invalid environment variable name: ${JSON.stringify(name)}`);
+      if (!isValidEnvName(name))
+        throw new ValidationError(`invalid environment variable name: ${JSON.stringify(name)}`);
     }
     if (options.workspaceSource) await checkSourceDir(options.workspaceSource);
     if (this.sandboxes.size + this.pending >= this.maxSandboxes) throw new SandboxCapacityError(this.maxSandboxes);
@@ -124,7 +126,8 @@ export class BubblewrapBackend implements SandboxBackend {
     try {
       await mkdir(dir, { mode: 0o755 });
       if (options.workspaceSource) await this.copySource(options.workspaceSource, dir);
-      if (this.host.runAs) await this.hostCommand("chown", ["-R", "--", `${this.host.runAs.uid}:${this.host.runAs.gid}`, dir]);
+      if (this.host.runAs)
+        await this.hostCommand("chown", ["-R", "--", `${this.host.runAs.uid}:${this.host.runAs.gid}`, dir]);
     } catch (err) {
       this.pending--;
       await rm(dir, { recursive: true, force: true });
@@ -271,9 +274,21 @@ export class BubblewrapBackend implements SandboxBackend {
       throw new SluiceError(`${cmd} failed to start: ${errorMessage(cause)}`, { cause });
     }
     if (res.exitCode !== 0) {
-      throw new SluiceError(`${cmd} ${args.join(" ")} failed (exit ${res.exitCode}${res.timedOut ? ", timed out" : ""}): ${res.stderr.toString().trim()}`);
+      throw new SluiceError(
+        `${cmd} ${args.join(" ")} failed (exit ${res.exitCode}${res.timedOut ? ", timed out" : ""}): ${res.stderr.toString().trim()}`,
+      );
     }
   }
+}
+
+/**
+ * Workspaces left by a previous process on this base dir (a crash skips destroy-all).
+ * One backend owns a base dir, so anything sandbox-shaped here is ours and dead.
+ */
+async function removeLeftovers(baseDir: string, logger: Logger): Promise<void> {
+  const stale = (await readdir(baseDir)).filter((n) => n.startsWith("sbx-") || n.startsWith(".probe-"));
+  await Promise.all(stale.map((n) => rm(join(baseDir, n), { recursive: true, force: true })));
+  if (stale.length > 0) logger.warn("removed leftover sandbox workspaces", { baseDir, count: stale.length });
 }
 
 async function checkSourceDir(source: string): Promise<void> {
@@ -288,7 +303,11 @@ async function checkSourceDir(source: string): Promise<void> {
 
 function fileOpError(op: string, path: string, res: RunResult): SandboxStatusError {
   const why = res.timedOut ? "timed out" : `exit ${res.exitCode}${res.signal ? ` ${res.signal}` : ""}`;
-  return new SandboxStatusError(`${op} ${path} failed (${why}): ${res.stderr.toString().trim()}`, GRPC_FAILED_PRECONDITION, {
-    context: { path },
-  });
+  return new SandboxStatusError(
+    `${op} ${path} failed (${why}): ${res.stderr.toString().trim()}`,
+    GRPC_FAILED_PRECONDITION,
+    {
+      context: { path },
+    },
+  );
 }

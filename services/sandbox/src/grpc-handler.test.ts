@@ -4,7 +4,7 @@ import { SluiceError, ValidationError } from "@sluice/common";
 import { SandboxCapacityError, SandboxNotFoundError } from "./errors.js";
 import { grpcStatusOf } from "./grpc-handler.js";
 
-test("maps sandbox errors to their own gRPC status and others by type", () => {
+void test("maps sandbox errors to their own gRPC status and others by type", () => {
   assert.equal(grpcStatusOf(new SandboxNotFoundError("x")), 5);
   assert.equal(grpcStatusOf(new SandboxCapacityError(3)), 8);
   assert.equal(grpcStatusOf(new ValidationError("bad")), 3);

@@ -26,7 +26,8 @@ export function unaryHandler<Req, Res>(
   return (call, callback) => {
     fn(call.request).then(
       (res) => callback(null, res),
-      (err: unknown) => callback({ code: grpcStatusOf(err), details: errorMessage(err), name: "Error", message: errorMessage(err) }),
+      (err: unknown) =>
+        callback({ code: grpcStatusOf(err), details: errorMessage(err), name: "Error", message: errorMessage(err) }),
     );
   };
 }

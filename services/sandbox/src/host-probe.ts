@@ -34,11 +34,17 @@ const PROBE_LIMITS: SandboxLimitsSpec = {
   memoryBytes: 512 * 1024 ** 2,
   maxProcesses: 64,
   maxFileBytes: 1024 ** 2,
-  maxOpenFiles: 64,
+  maxOpenFiles: 63,
   cpuSeconds: 10,
 };
-// Prints: uid inside, interfaces visible, and the limits actually in force.
-const PROBE_SCRIPT = 'id -u; tail -n +3 /proc/net/dev | cut -d: -f1 | tr -d " " | tr "\\n" ,; echo; ulimit -u; ulimit -n';
+// Prints: uid inside, interfaces visible, and the soft nproc / nofile limits in force
+// (read from /proc rather than `ulimit`, whose flags differ between shells).
+const PROBE_SCRIPT = [
+  "id -u",
+  'tail -n +3 /proc/net/dev | cut -d: -f1 | tr -d " " | tr "\\n" ,; echo',
+  "sed -n 's/^Max processes  *\\([0-9a-z]*\\).*/\\1/p' /proc/self/limits",
+  "sed -n 's/^Max open files  *\\([0-9a-z]*\\).*/\\1/p' /proc/self/limits",
+].join("; ");
 
 async function systemLayout(): Promise<SystemLayout> {
   const entries: SystemLayout["entries"][number][] = [];
@@ -73,7 +79,8 @@ export async function probeHost(options: ProbeOptions): Promise<HostSetup> {
   if (!(await executable(options.bwrapPath))) {
     throw new SandboxHostError(`bubblewrap not found or not executable at ${options.bwrapPath}`);
   }
-  const prlimitPath = options.prlimitPath.startsWith("/usr/") && (await executable(options.prlimitPath)) ? options.prlimitPath : "";
+  const prlimitPath =
+    options.prlimitPath.startsWith("/usr/") && (await executable(options.prlimitPath)) ? options.prlimitPath : "";
   const layout = await systemLayout();
   const candidates: Array<HostSetup["runAs"]> = [];
   if (process.getuid?.() === 0) candidates.push({ uid: options.hostUid, gid: options.hostGid });
@@ -100,18 +107,33 @@ export async function probeHost(options: ProbeOptions): Promise<HostSetup> {
         ...(runAs ?? {}),
       });
       if (res.exitCode !== 0) {
-        failures.push(`${runAs ? `as uid ${runAs.uid}` : "as self"}: exit ${res.exitCode} ${res.signal} ${res.stderr.toString().trim()}`);
+        failures.push(
+          `${runAs ? `as uid ${runAs.uid}` : "as self"}: exit ${res.exitCode} ${res.signal} ${res.stderr.toString().trim()}`,
+        );
         continue;
       }
       const [uid, ifaces, nproc, nofile] = res.stdout.toString().trim().split("\n");
-      const enforced = ["ns:user", "ns:pid", "ns:ipc", "ns:uts", "ns:cgroup", "ns:mount", "fs:system-readonly", "fs:workspace-only"];
+      const enforced = [
+        "ns:user",
+        "ns:pid",
+        "ns:ipc",
+        "ns:uts",
+        "ns:cgroup",
+        "ns:mount",
+        "fs:system-readonly",
+        "fs:workspace-only",
+      ];
       if (ifaces === "lo,") enforced.push("ns:net", "net:none");
       if (uid === String(SANDBOX_UID)) enforced.push("uid:nonroot");
       if (runAs || process.getuid?.() !== 0) enforced.push("host-uid:unprivileged");
       if (prlimitPath) {
         for (const label of RLIMIT_LABELS) {
           // RLIMIT_NPROC is not applied to host root, so only claim it when not root.
-          if (label === "rlimit:nproc" && (nproc !== String(PROBE_LIMITS.maxProcesses) || !enforced.includes("host-uid:unprivileged"))) continue;
+          if (
+            label === "rlimit:nproc" &&
+            (nproc !== String(PROBE_LIMITS.maxProcesses) || !enforced.includes("host-uid:unprivileged"))
+          )
+            continue;
           if (label === "rlimit:nofile" && nofile !== String(PROBE_LIMITS.maxOpenFiles)) continue;
           enforced.push(label);
         }

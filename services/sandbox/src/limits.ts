@@ -17,7 +17,10 @@ export const MAX_READ_BYTES = 32 * 1024 * 1024;
  * Per-sandbox limits: a request may tighten the configured limits but never loosen them,
  * since the spec's values are what the operator sized the host for.
  */
-export function clampLimits(configured: SandboxLimitsSpec, requested: Partial<SandboxLimitsSpec> | undefined): SandboxLimitsSpec {
+export function clampLimits(
+  configured: SandboxLimitsSpec,
+  requested: Partial<SandboxLimitsSpec> | undefined,
+): SandboxLimitsSpec {
   const pick = (key: keyof SandboxLimitsSpec): number => {
     const r = requested?.[key] ?? 0;
     return r > 0 ? Math.min(r, configured[key]) : configured[key];

@@ -2,7 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { OutputCapture, truncationMarker } from "./output-capture.js";
 
-test("keeps output that fits unchanged", () => {
+void test("keeps output that fits unchanged", () => {
   const c = new OutputCapture(10);
   c.push(Buffer.from("hello"));
   c.push(Buffer.from("world"));
@@ -10,7 +10,7 @@ test("keeps output that fits unchanged", () => {
   assert.equal(c.result().toString(), "helloworld");
 });
 
-test("keeps head and tail with a marker when output exceeds the limit", () => {
+void test("keeps head and tail with a marker when output exceeds the limit", () => {
   const c = new OutputCapture(8);
   for (const chunk of ["abc", "defgh", "ijklmnop", "qrstuvwxyz"]) c.push(Buffer.from(chunk));
   assert.equal(c.truncated, true);
@@ -18,20 +18,20 @@ test("keeps head and tail with a marker when output exceeds the limit", () => {
   assert.equal(c.result().toString(), `abcd${truncationMarker(18)}wxyz`);
 });
 
-test("tail stays correct across many small chunks", () => {
+void test("tail stays correct across many small chunks", () => {
   const c = new OutputCapture(6);
   const text = "0123456789".repeat(50);
   for (const ch of text) c.push(Buffer.from(ch));
   assert.equal(c.result().toString(), `012${truncationMarker(text.length - 6)}789`);
 });
 
-test("a single chunk larger than the limit is split into head and tail", () => {
+void test("a single chunk larger than the limit is split into head and tail", () => {
   const c = new OutputCapture(4);
   c.push(Buffer.from("ABCDEFGHIJ"));
   assert.equal(c.result().toString(), `AB${truncationMarker(6)}IJ`);
 });
 
-test("a zero limit keeps nothing but says how much was dropped", () => {
+void test("a zero limit keeps nothing but says how much was dropped", () => {
   const c = new OutputCapture(0);
   c.push(Buffer.from("xyz"));
   assert.equal(c.result().toString(), truncationMarker(3));

@@ -15,7 +15,8 @@ export class OutputCapture {
 
   /** `limit` is the number of output bytes kept (the marker comes on top). */
   constructor(readonly limit: number) {
-    if (!Number.isInteger(limit) || limit < 0) throw new RangeError(`output limit must be a non-negative integer: ${limit}`);
+    if (!Number.isInteger(limit) || limit < 0)
+      throw new RangeError(`output limit must be a non-negative integer: ${limit}`);
     this.headLimit = Math.ceil(limit / 2);
     this.tailLimit = limit - this.headLimit;
   }

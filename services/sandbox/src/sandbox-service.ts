@@ -20,18 +20,20 @@ export function createSandboxService(options: SandboxServiceOptions): Server {
   syncLive();
 
   return {
-    createSandbox: unaryHandler(async (req: contracts.CreateSandboxRequest): Promise<contracts.CreateSandboxResponse> => {
-      const info = await backend.create({
-        workspaceSource: req.workspaceSource,
-        ...(req.limits ? { limits: req.limits } : {}),
-        episodeId: req.episodeId,
-        env: req.env,
-      });
-      metrics.sandboxCreated();
-      syncLive();
-      logger.info("sandbox created", { sandboxId: info.sandboxId, episodeId: req.episodeId });
-      return { sandboxId: info.sandboxId, workspacePath: info.workspacePath, enforced: [...info.enforced] };
-    }),
+    createSandbox: unaryHandler(
+      async (req: contracts.CreateSandboxRequest): Promise<contracts.CreateSandboxResponse> => {
+        const info = await backend.create({
+          workspaceSource: req.workspaceSource,
+          ...(req.limits ? { limits: req.limits } : {}),
+          episodeId: req.episodeId,
+          env: req.env,
+        });
+        metrics.sandboxCreated();
+        syncLive();
+        logger.info("sandbox created", { sandboxId: info.sandboxId, episodeId: req.episodeId });
+        return { sandboxId: info.sandboxId, workspacePath: info.workspacePath, enforced: [...info.enforced] };
+      },
+    ),
     exec: unaryHandler(async (req: contracts.ExecRequest): Promise<contracts.ExecResponse> => {
       const res = await backend.exec(req.sandboxId, {
         argv: req.argv,
@@ -50,13 +52,15 @@ export function createSandboxService(options: SandboxServiceOptions): Server {
     readFile: unaryHandler(async (req: contracts.ReadFileRequest): Promise<contracts.ReadFileResponse> => {
       return backend.readFile(req.sandboxId, req.path, req.maxBytes);
     }),
-    destroySandbox: unaryHandler(async (req: contracts.DestroySandboxRequest): Promise<contracts.DestroySandboxResponse> => {
-      await backend.destroy(req.sandboxId);
-      metrics.sandboxDestroyed();
-      syncLive();
-      logger.info("sandbox destroyed", { sandboxId: req.sandboxId });
-      return {};
-    }),
+    destroySandbox: unaryHandler(
+      async (req: contracts.DestroySandboxRequest): Promise<contracts.DestroySandboxResponse> => {
+        await backend.destroy(req.sandboxId);
+        metrics.sandboxDestroyed();
+        syncLive();
+        logger.info("sandbox destroyed", { sandboxId: req.sandboxId });
+        return {};
+      },
+    ),
   };
 }
 

@@ -6,13 +6,13 @@ import { join } from "node:path";
 import { ValidationError } from "@sluice/common";
 import { normaliseRelativePath, resolveWorkspacePath } from "./workspace-path.js";
 
-test("normalises relative paths", () => {
+void test("normalises relative paths", () => {
   assert.equal(normaliseRelativePath("a//b/./c"), "a/b/c");
   assert.equal(normaliseRelativePath(""), "");
   assert.equal(normaliseRelativePath("./"), "");
 });
 
-test("rejects absolute paths, '..' segments and NUL bytes", () => {
+void test("rejects absolute paths, '..' segments and NUL bytes", () => {
   for (const bad of ["/etc/passwd", "../../etc/passwd", "a/../../b", "a/..", "x\0y", "a\\..\\b"]) {
     assert.throws(() => normaliseRelativePath(bad), ValidationError, bad);
   }
@@ -36,7 +36,7 @@ after(async () => {
   await rm(outside, { recursive: true, force: true });
 });
 
-test("resolves existing files, directories and new files inside the workspace", async () => {
+void test("resolves existing files, directories and new files inside the workspace", async () => {
   const file = await resolveWorkspacePath(root, "src/a.py");
   assert.equal(file.exists, true);
   assert.equal(file.isDirectory, false);
@@ -49,14 +49,14 @@ test("resolves existing files, directories and new files inside the workspace", 
   assert.equal(inner.exists, true);
 });
 
-test("rejects symlinks that resolve outside the workspace", async () => {
+void test("rejects symlinks that resolve outside the workspace", async () => {
   await assert.rejects(resolveWorkspacePath(root, "escape/secret"), ValidationError);
   await assert.rejects(resolveWorkspacePath(root, "escape/new-file"), ValidationError);
   await assert.rejects(resolveWorkspacePath(root, "secret-link"), ValidationError);
   await assert.rejects(resolveWorkspacePath(root, "dangling"), ValidationError);
 });
 
-test("rejects path traversal before touching the filesystem", async () => {
+void test("rejects path traversal before touching the filesystem", async () => {
   await assert.rejects(resolveWorkspacePath(root, "../../etc/passwd"), ValidationError);
   await assert.rejects(resolveWorkspacePath(root, "/etc/passwd"), ValidationError);
 });

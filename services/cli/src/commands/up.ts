@@ -19,7 +19,7 @@ import {
 } from "@sluice/common";
 import type { UpArgs } from "../args.js";
 import { engineArgs } from "../engine-launch.js";
-import { InterruptedError, RunFailedError } from "../errors.js";
+import { ChildExitedError, InterruptedError, RunFailedError } from "../errors.js";
 import { formatEvent, watchEvents, type EventWatcher } from "../event-watch.js";
 import { LearnerStatusClient } from "../learner-status.js";
 import { loadManifest } from "../manifest.js";
@@ -174,7 +174,8 @@ class UpRun {
 
     await this.startNats(ports.nats, runtime.natsUrl);
     await this.startEngine(runtime);
-    for (const name of TS_SERVICES_IN_ORDER) await this.startTsService(name, name, runtimePath, runtime.services[name].grpcPort);
+    for (const name of TS_SERVICES_IN_ORDER)
+      await this.startTsService(name, name, runtimePath, runtime.services[name].grpcPort);
     await this.startActors(runtime, runtimePath);
   }
 
@@ -203,10 +204,17 @@ class UpRun {
         100,
       ),
     );
-    await this.guard(withDeadline(ensureExperimentStreams(this.nats.jsm, this.experiment), 10_000, "creating JetStream streams"));
+    await this.guard(
+      withDeadline(ensureExperimentStreams(this.nats.jsm, this.experiment), 10_000, "creating JetStream streams"),
+    );
     this.events = watchEvents(this.nats.nc, this.experiment, (e, verdict) => {
       if (verdict.show) this.note(formatEvent(e));
-      if (verdict.fatal) this.fail(new RunFailedError(`${e.component} ${e.kind.replace(/_/g, " ")}: ${e.message}; see ${join(this.logsDir, `${e.component}.log`)}`));
+      if (verdict.fatal)
+        this.fail(
+          new RunFailedError(
+            `${e.component} ${e.kind.replace(/_/g, " ")}: ${e.message}; see ${join(this.logsDir, `${e.component}.log`)}`,
+          ),
+        );
     });
     this.note(`sluice: nats-server ready on ${url} (${Date.now() - t0} ms)`);
   }
@@ -276,16 +284,25 @@ class UpRun {
     }
   }
 
-  private async startAndWait(spec: Parameters<Supervisor["start"]>[0], address: string, timeoutMs: number): Promise<ManagedChild> {
+  private async startAndWait(
+    spec: Parameters<Supervisor["start"]>[0],
+    address: string,
+    timeoutMs: number,
+  ): Promise<ManagedChild> {
     const t0 = Date.now();
     const child = this.supervisor.start(spec);
     try {
       await this.guard(this.supervisor.waitHealthy(child, address, timeoutMs));
     } catch (err) {
-      if (err instanceof InterruptedError || err instanceof RunFailedError) throw err;
-      throw new RunFailedError(`${spec.name} did not become healthy: ${errorMessage(err)}; see ${spec.logFile ?? "its output"}`, {
-        cause: err,
-      });
+      // These already say which child and where its log is.
+      if (err instanceof InterruptedError || err instanceof RunFailedError || err instanceof ChildExitedError)
+        throw err;
+      throw new RunFailedError(
+        `${spec.name} did not become healthy: ${errorMessage(err)}; see ${spec.logFile ?? "its output"}`,
+        {
+          cause: err,
+        },
+      );
     }
     this.note(`sluice: ${spec.name} ready on ${address} (${Date.now() - t0} ms)`);
     return child;
@@ -335,7 +352,11 @@ class UpRun {
   private async trajectoriesPublished(): Promise<number | undefined> {
     if (!this.nats) return undefined;
     try {
-      const info = await withDeadline(this.nats.jsm.streams.info(experimentSubjects(this.experiment).trajStream), 5_000, "trajectory stream info");
+      const info = await withDeadline(
+        this.nats.jsm.streams.info(experimentSubjects(this.experiment).trajStream),
+        5_000,
+        "trajectory stream info",
+      );
       return info.state.messages;
     } catch {
       return undefined;

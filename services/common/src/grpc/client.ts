@@ -9,12 +9,19 @@ type UnaryFn<Req, Res> = (
 ) => ClientUnaryCall;
 
 /** Calls a unary RPC with a deadline; failures become RpcError with the gRPC code. */
-export function unaryCall<Req, Res>(method: string, fn: UnaryFn<Req, Res>, request: Req, timeoutMs: number): Promise<Res> {
+export function unaryCall<Req, Res>(
+  method: string,
+  fn: UnaryFn<Req, Res>,
+  request: Req,
+  timeoutMs: number,
+): Promise<Res> {
   return new Promise((resolve, reject) => {
     fn(request, new Metadata(), { deadline: Date.now() + timeoutMs }, (err, res) => {
       if (err) {
         // 4 = DEADLINE_EXCEEDED, 14 = UNAVAILABLE: a retry may help.
-        reject(new RpcError(method, err.code, err.details, { cause: err, retryable: err.code === 4 || err.code === 14 }));
+        reject(
+          new RpcError(method, err.code, err.details, { cause: err, retryable: err.code === 4 || err.code === 14 }),
+        );
       } else resolve(res);
     });
   });

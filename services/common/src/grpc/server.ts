@@ -49,10 +49,7 @@ export async function startGrpcServer(options: GrpcServerOptions): Promise<Runni
   health.addToServer(server);
   new ReflectionService(loadContracts()).addToServer(server);
 
-  const calls = counter(options.registry, "sluice_grpc_server_calls_total", "gRPC calls handled", [
-    "method",
-    "code",
-  ]);
+  const calls = counter(options.registry, "sluice_grpc_server_calls_total", "gRPC calls handled", ["method", "code"]);
   const latency = histogram(
     options.registry,
     "sluice_grpc_server_latency_seconds",
@@ -116,7 +113,13 @@ function instrument(
           const code = (err as { code?: number }).code ?? toStatus(err);
           calls.inc({ method, code: String(code) });
           if (code !== status.INVALID_ARGUMENT) logger.warn("rpc failed", { method, code, err: errorMessage(err) });
-          callback({ code, details: errorMessage(err), name: "Error", message: errorMessage(err), metadata: undefined as never });
+          callback({
+            code,
+            details: errorMessage(err),
+            name: "Error",
+            message: errorMessage(err),
+            metadata: undefined as never,
+          });
           return;
         }
         calls.inc({ method, code: "0" });

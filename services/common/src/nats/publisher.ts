@@ -40,16 +40,23 @@ export class DedupePublisher {
       try {
         await this.blobs.putBlob({ name: blobName }, data);
       } catch (cause) {
-        throw new TransportError(`offloading ${data.length} bytes for ${subject} (msg id ${msgId}) to the object store failed`, {
-          cause,
-        });
+        throw new TransportError(
+          `offloading ${data.length} bytes for ${subject} (msg id ${msgId}) to the object store failed`,
+          {
+            cause,
+          },
+        );
       }
       hdrs.set(BLOB_HEADER, blobName);
       payload = new Uint8Array(0);
       offloaded = true;
     }
     try {
-      const ack = await this.nats.js.publish(subject, payload, { msgID: msgId, headers: hdrs, timeout: this.timeoutMs });
+      const ack = await this.nats.js.publish(subject, payload, {
+        msgID: msgId,
+        headers: hdrs,
+        timeout: this.timeoutMs,
+      });
       return { seq: ack.seq, duplicate: ack.duplicate, offloaded };
     } catch (cause) {
       throw new TransportError(`publish to ${subject} (msg id ${msgId}) failed`, { cause });

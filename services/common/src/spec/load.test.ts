@@ -36,8 +36,8 @@ function specError(load: () => unknown): SpecError {
   assert.fail("expected the manifest to be rejected");
 }
 
-describe("loadExperimentManifest", () => {
-  it("fills defaults into a valid minimal manifest", () => {
+void describe("loadExperimentManifest", () => {
+  void it("fills defaults into a valid minimal manifest", () => {
     const m = loadExperimentManifest(writeSpec("ok.yaml", MINIMAL));
     assert.equal(m.metadata.name, "digits-smoke");
     assert.equal(m.spec.steps, 3);
@@ -111,24 +111,25 @@ describe("loadExperimentManifest", () => {
   ];
 
   for (const c of cases) {
-    it(`rejects a manifest with ${c.name}, naming the field`, () => {
+    void it(`rejects a manifest with ${c.name}, naming the field`, () => {
       const path = writeSpec(`${c.name.replace(/\W+/g, "-")}.yaml`, c.text);
       const err = specError(() => loadExperimentManifest(path));
       assert.ok(err.issues.length > 0);
-      for (const m of c.mentions) assert.match(err.message, new RegExp(m.replace(/\./g, "\\.")), `message lacks ${m}: ${err.message}`);
+      for (const m of c.mentions)
+        assert.match(err.message, new RegExp(m.replace(/\./g, "\\.")), `message lacks ${m}: ${err.message}`);
       assert.ok(err.message.includes(path), "message names the file");
       assert.equal(err.retryable, false);
     });
   }
 
-  it("rejects a missing file with a SpecError naming the path", () => {
+  void it("rejects a missing file with a SpecError naming the path", () => {
     const path = join(dir, "absent.yaml");
     const err = specError(() => loadExperimentManifest(path));
     assert.match(err.message, /cannot read file/);
     assert.ok(err.message.includes(path));
   });
 
-  it("parses inline text with a placeholder source name", () => {
+  void it("parses inline text with a placeholder source name", () => {
     const err = specError(() => parseExperimentManifest("apiVersion: nope\n"));
     assert.match(err.message, /<inline>/);
     assert.match(err.message, /apiVersion/);

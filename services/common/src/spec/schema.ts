@@ -17,10 +17,14 @@ const tinyModel = z
 export const modelSchema = z
   .object({
     name: z.string().min(1).default("policy").describe("model name the engine registers"),
-    source: z.enum(["tiny", "path"]).default("tiny").describe("tiny: random init from config; path: local HF checkpoint"),
+    source: z
+      .enum(["tiny", "path"])
+      .default("tiny")
+      .describe("tiny: random init from config; path: local HF checkpoint"),
     path: z.string().optional().describe("local Hugging Face checkpoint directory when source=path"),
     tiny: tinyModel.prefault({}),
     device: z.enum(["auto", "cpu", "cuda"]).default("auto"),
+    torchThreads: z.number().int().min(0).default(0).describe("engine intra-op CPU threads; 0: torch default"),
   })
   .strict()
   .refine((m) => m.source !== "path" || (m.path !== undefined && m.path.length > 0), {
@@ -64,7 +68,10 @@ export const rewardSchema = z
   .object({
     outcome: z
       .object({
-        source: z.enum(["score", "level"]).default("score").describe("score: the environment's scalar; level: mapped outcome level"),
+        source: z
+          .enum(["score", "level"])
+          .default("score")
+          .describe("score: the environment's scalar; level: mapped outcome level"),
         levels: outcomeLevels.prefault({}),
       })
       .strict()
@@ -97,7 +104,12 @@ export const optimizerSchema = z
 export const learnerSchema = z
   .object({
     maxAckPending: z.number().int().min(1).default(1024),
-    groupTimeoutMs: z.number().int().positive().default(300_000).describe("a group still incomplete after this is dropped"),
+    groupTimeoutMs: z
+      .number()
+      .int()
+      .positive()
+      .default(300_000)
+      .describe("a group still incomplete after this is dropped"),
     stepTimeoutMs: z.number().int().positive().default(600_000),
     microBatchSequences: z.number().int().positive().default(64),
     checkpointEvery: z.number().int().min(0).default(0).describe("steps between checkpoints; 0: only at the end"),
@@ -107,13 +119,25 @@ export const learnerSchema = z
 export const sandboxSchema = z
   .object({
     backend: z.enum(["bubblewrap"]).default("bubblewrap"),
-    memoryBytes: z.number().int().positive().default(2 * 1024 ** 3),
+    memoryBytes: z
+      .number()
+      .int()
+      .positive()
+      .default(2 * 1024 ** 3),
     maxProcesses: z.number().int().positive().default(256),
-    maxFileBytes: z.number().int().positive().default(256 * 1024 ** 2),
+    maxFileBytes: z
+      .number()
+      .int()
+      .positive()
+      .default(256 * 1024 ** 2),
     maxOpenFiles: z.number().int().positive().default(1024),
     cpuSeconds: z.number().int().positive().default(600),
     commandTimeoutMs: z.number().int().positive().default(60_000),
-    maxOutputBytes: z.number().int().positive().default(64 * 1024),
+    maxOutputBytes: z
+      .number()
+      .int()
+      .positive()
+      .default(64 * 1024),
   })
   .strict();
 
@@ -150,9 +174,7 @@ export const experimentManifestSchema = z
     kind: z.literal("RLExperiment"),
     metadata: z
       .object({
-        name: z
-          .string()
-          .regex(/^[a-z0-9][a-z0-9-]{0,62}$/, "must be lowercase letters, digits and '-' (a DNS label)"),
+        name: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, "must be lowercase letters, digits and '-' (a DNS label)"),
         namespace: z.string().optional(),
         labels: z.record(z.string(), z.string()).optional(),
       })

@@ -1,11 +1,4 @@
-import {
-  RpcError,
-  packFloat32,
-  packInt32,
-  unpackInt32,
-  type EngineApi,
-  type contracts,
-} from "@sluice/common";
+import { RpcError, packFloat32, packInt32, unpackInt32, type EngineApi, type contracts } from "@sluice/common";
 
 /** The fake's end-of-turn token: one id, like a real tokenizer's special token. */
 export const FAKE_EOS_ID = 1;
@@ -14,7 +7,7 @@ const EOS_TEXT = "<|end|>";
 /** Deterministic tokenizer: `<|end|>` is FAKE_EOS_ID, every other character its code point. */
 export function fakeTokenize(text: string): number[] {
   const ids: number[] = [];
-  for (let i = 0; i < text.length; ) {
+  for (let i = 0; i < text.length;) {
     if (text.startsWith(EOS_TEXT, i)) {
       ids.push(FAKE_EOS_ID);
       i += EOS_TEXT.length;
@@ -32,7 +25,11 @@ export function fakeDetokenize(ids: readonly number[], skipSpecial: boolean): st
 }
 
 /** `<|role|>content[<tool_call>..</tool_call>]<|end|>` per message, tools first. */
-export function fakeRenderText(messages: readonly contracts.ChatMessage[], addGenerationPrompt: boolean, toolsJson: string): string {
+export function fakeRenderText(
+  messages: readonly contracts.ChatMessage[],
+  addGenerationPrompt: boolean,
+  toolsJson: string,
+): string {
   let text = toolsJson ? `<|tools|>${toolsJson}${EOS_TEXT}` : "";
   for (const m of messages) {
     let body = m.content;
@@ -64,7 +61,10 @@ export class FakeEngine implements EngineApi {
   private readonly failures = new Map<string, Error>();
   private readonly script: ScriptedCompletion[];
 
-  constructor(script: ScriptedCompletion[] = [], private readonly fallback: ScriptedCompletion = "ok") {
+  constructor(
+    script: ScriptedCompletion[] = [],
+    private readonly fallback: ScriptedCompletion = "ok",
+  ) {
     this.script = [...script];
   }
 
@@ -119,7 +119,11 @@ export class FakeEngine implements EngineApi {
     return { tokenIds: packInt32(fakeTokenize(suffix)), text: suffix };
   }
 
-  async detokenize(_model: string, tokenIds: Uint8Array, skipSpecialTokens: boolean): Promise<contracts.DetokenizeResponse> {
+  async detokenize(
+    _model: string,
+    tokenIds: Uint8Array,
+    skipSpecialTokens: boolean,
+  ): Promise<contracts.DetokenizeResponse> {
     this.maybeFail("detokenize");
     return { text: fakeDetokenize(unpackInt32(tokenIds), skipSpecialTokens) };
   }
@@ -139,7 +143,12 @@ export class FakeEngine implements EngineApi {
         const cut = ids.length > max;
         if (cut) ids = ids.slice(0, max);
         const logprobs = ids.map((_, i) => -0.25 * ((i % 4) + 1));
-        sequences.push({ promptIndex, tokenIds: packInt32(ids), logprobs: packFloat32(logprobs), finishReason: cut ? "length" : "stop" });
+        sequences.push({
+          promptIndex,
+          tokenIds: packInt32(ids),
+          logprobs: packFloat32(logprobs),
+          finishReason: cut ? "length" : "stop",
+        });
       }
     }
     return { sequences, policyVersion: this.policyVersion };

@@ -14,7 +14,10 @@ export class FakeEngine implements EngineApi {
   private onBlocked: (() => void) | undefined;
   failOptimStep: Error | undefined;
 
-  constructor(initialVersion = 0, readonly lossPerCall = 0.5) {
+  constructor(
+    initialVersion = 0,
+    readonly lossPerCall = 0.5,
+  ) {
     this.version = initialVersion;
   }
 

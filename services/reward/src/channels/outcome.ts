@@ -38,7 +38,11 @@ export function outcomeChannel(config: OutcomeConfig): ChannelScorer {
       }
       const value = config.source === "score" ? outcome.score : config.levels[levelName];
       if (!Number.isFinite(value)) {
-        throw new TrajectoryRejectedError(t.trajectoryId, "inconsistent", `outcome ${config.source} is not finite (${value})`);
+        throw new TrajectoryRejectedError(
+          t.trajectoryId,
+          "inconsistent",
+          `outcome ${config.source} is not finite (${value})`,
+        );
       }
       return {
         name: OUTCOME_CHANNEL,

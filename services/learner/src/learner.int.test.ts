@@ -1,0 +1,206 @@
+import assert from "node:assert/strict";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import {
+  DedupePublisher,
+  connectNats,
+  contracts,
+  createLogger,
+  createMetricsRegistry,
+  ensureExperimentStreams,
+  experimentSubjects,
+  openKv,
+  waitFor,
+  withDeadline,
+  type NatsHandles,
+} from "@sluice/common";
+import { startNatsServer, type NatsServerHandle } from "@sluice/common/internal";
+import { Learner } from "./learner.js";
+import { FakeEngine } from "./testing/fake-engine.js";
+import { RecordingEvents, makeScored, testSpec } from "./testing/fixtures.js";
+
+const EXP = "learner-it";
+const G = 3;
+const B = 2;
+
+void describe("learner loop against a real nats-server", () => {
+  let server: NatsServerHandle;
+  let nats: NatsHandles;
+  let runDir: string;
+
+  before(async () => {
+    server = await startNatsServer();
+    nats = await connectNats(server.url, "learner-it");
+    await ensureExperimentStreams(nats.jsm, EXP);
+    runDir = mkdtempSync(join(tmpdir(), "sluice-learner-"));
+  });
+  after(async () => {
+    await nats?.close();
+    await server?.stop();
+    if (runDir) rmSync(runDir, { recursive: true, force: true });
+  });
+
+  void it("trains two steps, acks only after each step, and survives malformed and duplicate messages", async () => {
+    const s = experimentSubjects(EXP);
+    const pub = new DedupePublisher(nats, undefined);
+    // 2 steps × B groups × G members
+    for (let g = 0; g < 2 * B; g++) {
+      for (let i = 0; i < G; i++) {
+        const scored = makeScored({
+          id: `t-${g}-${i}`,
+          groupId: `g-${g}`,
+          groupSize: G,
+          index: i,
+          reward: i === 0 ? 1 : 0,
+        });
+        await pub.publish(s.scored, contracts.ScoredTrajectory.encode(scored).finish(), `t-${g}-${i}`);
+      }
+    }
+    const dup = makeScored({ id: "t-0-0", groupId: "g-0", groupSize: G, reward: 1 });
+    const deduped = await pub.publish(s.scored, contracts.ScoredTrajectory.encode(dup).finish(), "t-0-0");
+    assert.equal(deduped.duplicate, true, "same Nats-Msg-Id is dropped by the stream");
+    await pub.publish(s.scored, contracts.ScoredTrajectory.encode(dup).finish(), "t-0-0-retry");
+    await pub.publish(s.scored, Uint8Array.from([0xff, 0xff, 0xff, 0x01]), "garbage");
+
+    const engine = new FakeEngine(0);
+    const gate = engine.blockForwardBackward();
+    const events = new RecordingEvents();
+    const learner = new Learner({
+      experiment: EXP,
+      spec: testSpec({
+        steps: 2,
+        rollout: { groupSize: G, groupsPerStep: B, maxStaleness: 1 },
+        learner: { maxAckPending: 64, microBatchSequences: 4 },
+      }),
+      runDir,
+      nats,
+      engine,
+      events,
+      logger: createLogger({ experiment: EXP, component: "learner", write: () => undefined }),
+      registry: createMetricsRegistry("learner", EXP),
+    });
+    const abort = new AbortController();
+    const run = learner.run(abort.signal);
+    try {
+      await withDeadline(gate.blocked, 10_000, "first forwardBackward");
+      const during = await nats.jsm.consumers.info(s.scoredStream, "learner");
+      assert.ok(during.num_ack_pending >= B * G, `unacked while the step runs (got ${during.num_ack_pending})`);
+      assert.equal(engine.optimStepCalls.length, 0);
+      gate.release();
+
+      const status = await withDeadline(run, 20_000, "learner run");
+      assert.equal(status.finished, true);
+      assert.equal(status.step, 2);
+      assert.equal(status.policyVersion, 2);
+      assert.equal(status.trajectoriesTrained, 2 * B * G);
+      assert.deepEqual(status.trajectoriesDropped, { duplicate: 1, malformed: 1 });
+      assert.equal(status.rewardMeanByStep.length, 2);
+      assert.ok(Math.abs(status.rewardMeanByStep[0]! - 1 / 3) < 1e-9);
+
+      assert.deepEqual(
+        engine.optimStepCalls.map((c) => c.nextPolicyVersion),
+        [1, 2],
+      );
+      // 6 sequences per step in microbatches of 4 → 2 calls per step
+      assert.equal(engine.forwardBackwardCalls.length, 4);
+      for (const c of engine.forwardBackwardCalls) {
+        assert.equal(c.totalSequencesInStep, B * G);
+        assert.equal(c.totalLossTokensInStep, B * G * 2);
+        assert.equal(c.loss?.kind, contracts.LossKind.LOSS_KIND_PPO_CLIP);
+      }
+
+      const kv = await openKv(nats.nc, s.kvBucket);
+      const entry = await kv.get("policy");
+      const policy = contracts.PolicyRecord.decode(entry!.value);
+      assert.equal(policy.version, 2);
+      assert.equal(policy.step, 2);
+      assert.equal(policy.weightsUri, "engine://policy");
+
+      await waitFor(
+        async () =>
+          (await nats.jsm.consumers.info(s.scoredStream, "learner")).num_ack_pending === 0 ? true : undefined,
+        5_000,
+        "all messages acked after the last step",
+      );
+      const info = await nats.jsm.consumers.info(s.scoredStream, "learner");
+      assert.equal(info.num_pending, 0);
+
+      const kinds = events.kinds();
+      assert.equal(kinds.filter((k) => k === "malformed_message").length, 1);
+      assert.equal(kinds.filter((k) => k === "learner_step").length, 2);
+      assert.equal(kinds.at(-1), "run_finished");
+      const finalCkpt = join(runDir, "checkpoints", "step-2", "learner.json");
+      assert.ok(existsSync(finalCkpt), "final checkpoint is always written");
+      const ckpt = JSON.parse(readFileSync(finalCkpt, "utf8")) as { step: number; trajectories_trained: number };
+      assert.equal(ckpt.step, 2);
+      assert.equal(ckpt.trajectories_trained, 12);
+      assert.deepEqual(
+        engine.saveWeightsCalls.map((c) => c.path),
+        [join(runDir, "checkpoints", "step-2")],
+      );
+    } finally {
+      gate.release();
+      abort.abort();
+      await run.catch(() => undefined);
+    }
+  });
+  void it("emits learner_stalled while no data arrives and stops cleanly on abort", async () => {
+    const exp = "learner-stall";
+    await ensureExperimentStreams(nats.jsm, exp);
+    const events = new RecordingEvents();
+    const learner = new Learner({
+      experiment: exp,
+      spec: testSpec({ watchdog: { stallTimeoutMs: 1_000 }, rollout: { groupSize: 2, groupsPerStep: 1 } }),
+      runDir,
+      nats,
+      engine: new FakeEngine(3),
+      events,
+      logger: createLogger({ experiment: exp, component: "learner", write: () => undefined }),
+      registry: createMetricsRegistry("learner", exp),
+    });
+    const abort = new AbortController();
+    const run = learner.run(abort.signal);
+    await waitFor(
+      () => (events.kinds().includes("learner_stalled") ? true : undefined),
+      8_000,
+      "learner_stalled event",
+    );
+    assert.equal(events.events.find((e) => e.kind === "learner_stalled")?.severity, "error");
+    abort.abort();
+    const status = await withDeadline(run, 5_000, "learner stops after abort");
+    assert.equal(status.finished, false);
+    assert.equal(status.policyVersion, 3, "starts from the engine's version");
+  });
+
+  void it("rejects on a fatal engine error and leaves the step's messages unacked for redelivery", async () => {
+    const exp = "learner-fatal";
+    await ensureExperimentStreams(nats.jsm, exp);
+    const s = experimentSubjects(exp);
+    const pub = new DedupePublisher(nats, undefined);
+    for (let i = 0; i < 2; i++) {
+      const scored = makeScored({ id: `f-${i}`, groupId: "f", groupSize: 2, reward: i });
+      await pub.publish(s.scored, contracts.ScoredTrajectory.encode(scored).finish(), `f-${i}`);
+    }
+    const engine = new FakeEngine(0);
+    engine.failOptimStep = new Error("CUDA out of memory");
+    const learner = new Learner({
+      experiment: exp,
+      spec: testSpec({ rollout: { groupSize: 2, groupsPerStep: 1 } }),
+      runDir,
+      nats,
+      engine,
+      events: new RecordingEvents(),
+      logger: createLogger({ experiment: exp, component: "learner", write: () => undefined }),
+      registry: createMetricsRegistry("learner", exp),
+    });
+    await assert.rejects(
+      withDeadline(learner.run(new AbortController().signal), 10_000, "learner run"),
+      /CUDA out of memory/,
+    );
+    const info = await nats.jsm.consumers.info(s.scoredStream, "learner");
+    assert.equal(info.num_ack_pending, 2);
+    assert.equal(learner.getStatus().step, 0);
+  });
+});

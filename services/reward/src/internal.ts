@@ -1,0 +1,2 @@
+// What sibling tests may use: trajectory fixtures.
+export { makeTrajectory, makeTurn } from "./testing/fixtures.js";
