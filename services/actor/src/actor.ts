@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
 import {
+  KV_KEYS,
   DedupePublisher,
   errorMessage,
   experimentSubjects,
@@ -104,6 +105,10 @@ export class Actor {
       });
     }
     const groups = new Set<Promise<void>>();
+    // A KV watch on the policy key wakes the loop as soon as the learner publishes, so a
+    // synchronous (η = 0) run does not lose a poll interval per step; polling remains the
+    // fallback if the watch cannot be set up.
+    void this.watchPolicy(signal);
     let version: number | undefined;
     let versionSeenAt = Date.now();
     let lastStallEventAt = 0;
@@ -161,7 +166,7 @@ export class Actor {
         }
       }
       const waitStart = Date.now();
-      await sleep(this.pollMs, signal);
+      await Promise.race([sleep(this.pollMs, signal), this.policyChanged]);
       if (blocked) this.metrics.admissionWaitSeconds.inc((Date.now() - waitStart) / 1000);
     }
 
@@ -182,6 +187,30 @@ export class Actor {
     }
     this.logger.info("actor finished", { ...summary });
     return summary;
+  }
+
+  private policyChanged: Promise<void> = new Promise(() => undefined);
+  private notifyPolicyChanged: () => void = () => undefined;
+
+  private resetPolicyChanged(): void {
+    this.policyChanged = new Promise((resolve) => {
+      this.notifyPolicyChanged = resolve;
+    });
+  }
+
+  private async watchPolicy(signal: AbortSignal): Promise<void> {
+    this.resetPolicyChanged();
+    try {
+      const watch = await this.o.kv.watch({ key: KV_KEYS.policy });
+      signal.addEventListener("abort", () => watch.stop(), { once: true });
+      for await (const _entry of watch) {
+        const notify = this.notifyPolicyChanged;
+        this.resetPolicyChanged();
+        notify();
+      }
+    } catch (err) {
+      this.logger.warn("policy watch failed; polling only", { err: errorMessage(err) });
+    }
   }
 
   private async tryReadPolicy(): Promise<contracts.PolicyRecord | undefined> {

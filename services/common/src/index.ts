@@ -19,4 +19,5 @@ export * from "./nats/connection.js";
 export * from "./nats/streams.js";
 export * from "./nats/publisher.js";
 export * from "./nats/consumer.js";
+export * from "./nats/consumer-pump.js";
 export * as contracts from "./contracts.js";

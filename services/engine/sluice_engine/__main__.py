@@ -34,7 +34,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--experiment", default="")
     parser.add_argument("--grace", type=float, default=5.0, help="shutdown grace seconds")
-    parser.add_argument("--workers", type=int, default=8, help="gRPC thread pool size")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=64,
+        help="gRPC threads (bounds batched Sample calls)",
+    )
     parser.add_argument(
         "--torch-threads", type=int, default=0, help="torch intra-op threads (0: torch default)"
     )

@@ -11,6 +11,7 @@ from typing import Any
 import safetensors.torch
 import torch
 
+from .batching import SampleBatcher
 from .chat import Message, Rendered, render_chat
 from .errors import NotFoundError, PreconditionError, ValidationError
 from .loading import LoadedModel
@@ -69,7 +70,13 @@ class SaveResult:
 class PolicyEngine:
     """All tensor work for one named model. Every public method takes the lock."""
 
-    def __init__(self, name: str, loaded: LoadedModel, max_batch_tokens: int = 32768) -> None:
+    def __init__(
+        self,
+        name: str,
+        loaded: LoadedModel,
+        max_batch_tokens: int = 32768,
+        batch_wait_s: float = 0.005,
+    ) -> None:
         self.name = name
         self.model = loaded.model
         self.tokenizer = loaded.tokenizer
@@ -80,6 +87,7 @@ class PolicyEngine:
         self.optimizer_steps = 0
         self._optimizer: torch.optim.AdamW | None = None
         self._lock = threading.RLock()
+        self._batcher = SampleBatcher(self._generate, max_wait_s=batch_wait_s)
         self.vocab_size = int(self.model.get_input_embeddings().num_embeddings)
         eos = self.tokenizer.eos_token_id
         gen_eos = getattr(getattr(self.model, "generation_config", None), "eos_token_id", None)
@@ -141,6 +149,12 @@ class PolicyEngine:
                 raise ValidationError(f"params.stop_token_ids: {tok} is outside the vocabulary")
         if num_samples <= 0:
             raise ValidationError("num_samples: must be > 0")
+        # Validated per request first, so one bad request never fails a merged batch.
+        return self._batcher.sample(prompts, num_samples, config)
+
+    def _generate(
+        self, prompts: list[list[int]], num_samples: int, config: SamplingConfig
+    ) -> tuple[list[SampledSequence], int]:
         with self._lock:
             out = generate(
                 self.model, prompts, num_samples, config, self.eos_token_ids, self.pad_token_id

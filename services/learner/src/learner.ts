@@ -11,7 +11,7 @@ import {
   ensureExperimentStreams,
   errorMessage,
   experimentSubjects,
-  fetchBatch,
+  ConsumerPump,
   openKv,
   openObjectStore,
   resolvePayload,
@@ -133,6 +133,7 @@ export class Learner {
       ackWaitMs: this.ackWaitMs,
     });
     this.kv = await openKv(this.o.nats.nc, this.subjects.kvBucket);
+    const pump = await ConsumerPump.start(this.o.nats, this.subjects.scoredStream, this.consumer);
     const info = await this.startupCall(() => this.o.engine.modelInfo(spec.model.name), signal);
     if (!info) return this.getStatus();
     this.setVersion(info.policyVersion);
@@ -152,10 +153,7 @@ export class Learner {
           continue;
         }
         const waitStart = this.now();
-        const msgs = await fetchBatch(
-          this.o.nats,
-          this.subjects.scoredStream,
-          this.consumer,
+        const msgs = await pump.next(
           this.o.fetchMax ?? Math.min(256, spec.learner.maxAckPending),
           this.o.fetchExpiresMs ?? 1_000,
         );
@@ -180,6 +178,7 @@ export class Learner {
       }
     } finally {
       clearInterval(heartbeat);
+      await pump.stop().catch(() => undefined);
     }
     if (this.status.step >= spec.steps && !this.status.finished) await this.finish();
     return this.getStatus();

@@ -4,7 +4,7 @@ import {
   ensureDurableConsumer,
   errorMessage,
   experimentSubjects,
-  fetchBatch,
+  ConsumerPump,
   resolvePayload,
   sleep,
   withDeadline,
@@ -65,6 +65,7 @@ export async function startRewardPipeline(o: RewardPipelineOptions): Promise<Run
     maxAckPending: o.maxAckPending ?? 256,
     ackWaitMs: o.ackWaitMs ?? 30_000,
   });
+  const pump = await ConsumerPump.start(o.nats, s.trajStream, REWARD_DURABLE);
   const publisher = new DedupePublisher(o.nats, o.blobs, ioTimeoutMs);
   const channels = buildChannels(o.config);
   const log = o.logger.child({ loop: "reward-pipeline" });
@@ -125,7 +126,7 @@ export async function startRewardPipeline(o: RewardPipelineOptions): Promise<Run
       let batch: JsMsg[];
       try {
         batch = await withDeadline(
-          fetchBatch(o.nats, s.trajStream, REWARD_DURABLE, batchSize, o.fetchExpiresMs ?? 1_000),
+          pump.next(batchSize, o.fetchExpiresMs ?? 1_000),
           (o.fetchExpiresMs ?? 1_000) + ioTimeoutMs,
           "reward fetch",
         );
@@ -151,7 +152,7 @@ export async function startRewardPipeline(o: RewardPipelineOptions): Promise<Run
     }
     log.info("reward pipeline stopped");
   };
-  return { done: loop() };
+  return { done: loop().finally(() => pump.stop().catch(() => undefined)) };
 }
 
 function decode(data: Uint8Array): contracts.Trajectory {
