@@ -77,7 +77,7 @@ void describe("runEpisode", () => {
       t.turns.map((x) => x.observationText),
       ["count up by one\n3", "4", "5"],
     );
-    assert.deepEqual(t.metadata, { env_per_turn_score: "[1,1,1]" });
+    assert.deepEqual(t.outcome?.turnScores, [1 / 3, 1 / 3, 1 / 3]);
     // Every call carries the whole conversation and the trajectory id as session id.
     assert.equal(gw.requests.length, 3);
     assert.ok(gw.requests.every((r) => r.sluice_session_id === t.trajectoryId));

@@ -116,7 +116,6 @@ export async function runEpisode(spec: EpisodeSpec, deps: EpisodeDeps): Promise<
     }
   }
   await cleanup(env, trajectoryId, deps);
-  if (outcome.perTurnScores) metadata.env_per_turn_score = JSON.stringify(outcome.perTurnScores);
 
   return {
     trajectoryId,
@@ -128,7 +127,7 @@ export async function runEpisode(spec: EpisodeSpec, deps: EpisodeDeps): Promise<
     actorId: spec.actorId,
     environment: spec.environment.name,
     turns,
-    outcome: toProtoOutcome(outcome),
+    outcome: toProtoOutcome(outcome, turns.length),
     failure,
     failureDetail,
     admittedPolicyVersion: spec.admittedPolicyVersion,

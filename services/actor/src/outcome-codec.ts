@@ -9,9 +9,12 @@ const LEVELS: Record<OutcomeLevelName, contracts.OutcomeLevel> = {
   RESOLVED: contracts.OutcomeLevel.OUTCOME_LEVEL_RESOLVED,
 };
 
-/** Environment outcome -> proto Outcome. */
-export function toProtoOutcome(o: EpisodeOutcome): contracts.Outcome {
+/** Environment outcome -> proto Outcome; per-turn scores only when one per policy turn. */
+export function toProtoOutcome(o: EpisodeOutcome, policyTurns?: number): contracts.Outcome {
+  const perTurn = o.perTurnScores ?? [];
+  const alignedTurnScores = perTurn.length > 0 && perTurn.length === policyTurns && perTurn.every(Number.isFinite);
   return {
+    turnScores: alignedTurnScores ? [...perTurn] : [],
     level: LEVELS[o.level],
     score: Number.isFinite(o.score) ? o.score : 0,
     submitted: o.submitted,

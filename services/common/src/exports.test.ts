@@ -8,6 +8,7 @@ void describe("@sluice/common public exports", () => {
     assert.deepEqual(Object.keys(common).sort(), [
       "BLOB_HEADER",
       "CLIENT_OPTIONS",
+      "ConsumerPump",
       "DeadlineError",
       "DedupePublisher",
       "EventPublisher",

@@ -37,7 +37,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--workers",
         type=int,
-        default=64,
+        default=256,
         help="gRPC threads (bounds batched Sample calls)",
     )
     parser.add_argument(

@@ -217,6 +217,7 @@ export class Learner {
     const started = this.now();
     this.inStep = [...groups.flatMap((g) => g.valid.map((s) => s.msg)), ...this.buffer.takeAcks()];
     const batch = buildStepBatch(groups, {
+      creditAssignment: spec.algorithm.creditAssignment,
       estimator: spec.algorithm.advantage,
       stdNormalization: spec.algorithm.stdNormalization,
     });

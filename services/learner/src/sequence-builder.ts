@@ -21,16 +21,23 @@ export interface BuiltSequence {
  *   old_logprobs[t] = behaviour logprob of action token t+1, else 0
  * An action token at position 0 has no context and is never a target.
  */
-export function buildTrainingSequence(t: contracts.Trajectory, advantage: number): BuiltSequence {
+/**
+ * `advantage` is one value for every action token (episode-level credit) or one value per
+ * turn, aligned with `t.turns` (turn-level credit).
+ */
+export function buildTrainingSequence(t: contracts.Trajectory, advantage: number | readonly number[]): BuiltSequence {
+  const advantageOfTurn = (i: number): number => (typeof advantage === "number" ? advantage : (advantage[i] ?? 0));
   const ids: number[] = [];
   const isLoss: boolean[] = [];
   const logprob: number[] = [];
+  const adv: number[] = [];
   t.turns.forEach((turn, i) => {
     const obs = unpackInt32(turn.observationTokenIds, `turn ${i} observation_token_ids`);
     for (const id of obs) {
       ids.push(id);
       isLoss.push(false);
       logprob.push(0);
+      adv.push(0);
     }
     const act = unpackInt32(turn.actionTokenIds, `turn ${i} action_token_ids`);
     const lps = unpackFloat32(turn.actionLogprobs, `turn ${i} action_logprobs`);
@@ -39,6 +46,7 @@ export function buildTrainingSequence(t: contracts.Trajectory, advantage: number
       ids.push(id);
       isLoss.push(mask.length === 0 || mask[k] === 1);
       logprob.push(lps[k] ?? 0);
+      adv.push(advantageOfTurn(i));
     });
   });
   const n = ids.length;
@@ -50,7 +58,7 @@ export function buildTrainingSequence(t: contracts.Trajectory, advantage: number
   for (let p = 0; p < m; p++) {
     if (!isLoss[p + 1]) continue;
     lossMask_T[p] = 1;
-    adv_T[p] = advantage;
+    adv_T[p] = adv[p + 1] ?? 0;
     oldLp_T[p] = logprob[p + 1] ?? 0;
     lossTokens++;
   }

@@ -48,6 +48,30 @@ void describe("buildStepBatch", () => {
     assert.equal(batch.trained, 2);
     assert.deepEqual([...batch.advantages.values()], [0, 0]);
   });
+
+  void it("turn-level credit gives each turn its own group advantage", () => {
+    const twoTurns = [
+      { obs: [1], act: [2], versions: [0] },
+      { obs: [3], act: [4], versions: [0] },
+    ];
+    const buf = new GroupBuffer<typeof ack>({ groupTimeoutMs: 1000 });
+    // a: right then wrong; b: wrong then right. Same episode reward, opposite turns.
+    for (const [id, perTurn] of [
+      ["a", [1, 0]],
+      ["b", [0, 1]],
+    ] as const) {
+      const s = makeScored({ id, groupId: "G", groupSize: 2, reward: 1, turns: twoTurns });
+      s.perTurnReward = [...perTurn];
+      buf.add(s, ack);
+    }
+    const groups = buf.takeGroups(1, 0, 0)!;
+    const episode = buildStepBatch(groups, { estimator: "dr_grpo" });
+    assert.deepEqual(unpackFloat32(episode.sequences[0]!.advantages), [0, 0, 0]);
+    const turn = buildStepBatch(groups, { estimator: "dr_grpo", creditAssignment: "turn" });
+    // tokens [1,2,3,4]; targets 2 (turn 0 action), 3 (observation), 4 (turn 1 action)
+    assert.deepEqual(unpackFloat32(turn.sequences[0]!.advantages), [0.5, 0, -0.5]);
+    assert.deepEqual(unpackFloat32(turn.sequences[1]!.advantages), [-0.5, 0, 0.5]);
+  });
 });
 
 void describe("microbatches", () => {

@@ -2,6 +2,7 @@ import type { contracts } from "@sluice/common";
 import { groupAdvantages, mean, type AdvantageOptions } from "./advantages.js";
 import type { Ackable, ReadyGroup } from "./group-buffer.js";
 import { buildTrainingSequence } from "./sequence-builder.js";
+import { turnAdvantages } from "./turn-advantages.js";
 
 /** Everything one learner step sends to the engine, derived from B ready groups. */
 export interface StepBatch {
@@ -20,7 +21,16 @@ export interface StepBatch {
  * Advantages per group (statistics over the valid members only: infra failures were
  * removed by the buffer), then one TrainingSequence per trajectory.
  */
-export function buildStepBatch<M extends Ackable>(groups: readonly ReadyGroup<M>[], o: AdvantageOptions): StepBatch {
+export interface StepBatchOptions extends AdvantageOptions {
+  /**
+   * episode: one advantage per trajectory from its total reward. turn: one per turn from
+   * the per-turn rewards (see turn-advantages.ts); a group where any member lacks
+   * per-turn rewards falls back to episode-level credit.
+   */
+  creditAssignment?: "episode" | "turn";
+}
+
+export function buildStepBatch<M extends Ackable>(groups: readonly ReadyGroup<M>[], o: StepBatchOptions): StepBatch {
   const sequences: contracts.TrainingSequence[] = [];
   const advantages = new Map<string, number>();
   const rewards: number[] = [];
@@ -28,18 +38,30 @@ export function buildStepBatch<M extends Ackable>(groups: readonly ReadyGroup<M>
   for (const g of groups) {
     const rewards_G = g.valid.map((s) => s.scored.reward);
     const adv_G = groupAdvantages(rewards_G, o);
+    const perTurn = o.creditAssignment === "turn" && g.valid.every(hasPerTurnRewards);
+    const adv_G_T = perTurn
+      ? turnAdvantages(
+          g.valid.map((s) => s.scored.perTurnReward),
+          o,
+        )
+      : undefined;
     g.valid.forEach((s, i) => {
       const t = s.scored.trajectory!;
       const a = adv_G[i] ?? 0;
       advantages.set(t.trajectoryId, a);
       rewards.push(s.scored.reward);
-      const built = buildTrainingSequence(t, a);
+      const built = buildTrainingSequence(t, adv_G_T?.[i] ?? a);
       if (built.lossTokens === 0) return;
       sequences.push(built.sequence);
       totalLossTokens += built.lossTokens;
     });
   }
   return { sequences, totalLossTokens, trained: rewards.length, rewardMean: mean(rewards), advantages };
+}
+
+function hasPerTurnRewards(s: { scored: contracts.ScoredTrajectory }): boolean {
+  const turns = s.scored.trajectory?.turns.length ?? 0;
+  return turns > 0 && s.scored.perTurnReward.length === turns;
 }
 
 /** Splits into microbatches of at most `size` sequences. */

@@ -91,7 +91,7 @@ void describe("reward pipeline against a real nats-server", { timeout: 30_000 },
       enc(
         makeTrajectory({
           trajectoryId: "t-0",
-          outcome: { level: levels[0] ?? 0, score: 0, submitted: true, modified: true, detail: "" },
+          outcome: { level: levels[0] ?? 0, score: 0, submitted: true, modified: true, detail: "", turnScores: [] },
         }),
       ),
       "t-0",

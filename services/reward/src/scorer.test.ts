@@ -53,7 +53,7 @@ void describe("scoreTrajectory", () => {
       assert.equal(s.reward, c.reward);
       assert.equal(s.composition, "sum");
       assert.equal(s.scoredAtMs, 1234);
-      assert.deepEqual(s.perTurnReward, [0, 0]);
+      assert.deepEqual(s.perTurnReward, []);
       assert.equal(s.trajectory, t);
       assert.deepEqual(s.channels, [
         {
@@ -118,7 +118,7 @@ void describe("scoreTrajectory", () => {
       const t = makeTrajectory({ failure, outcome: undefined });
       const s = scoreTrajectory(t, byLevel);
       assert.equal(s.reward, 0);
-      assert.deepEqual(s.perTurnReward, [0, 0]);
+      assert.deepEqual(s.perTurnReward, []);
       assert.equal(s.trajectory?.failure, failure);
       assert.ok(s.channels.every((c) => !c.gatePassed && c.value === 0));
     });
@@ -167,5 +167,23 @@ void describe("scoreBatch", () => {
     assert.equal(resp.scored.length, 1);
     assert.equal(resp.rejected[0]?.trajectoryId, "bad");
     assert.match(resp.rejected[0]?.reason ?? "", /missing_outcome/);
+  });
+});
+
+describe("per-turn rewards from the environment", () => {
+  void it("carries the environment's turn scores into per_turn_reward when there is one per turn", () => {
+    const t = makeTrajectory({
+      outcome: contracts.Outcome.fromPartial({ level: L.OUTCOME_LEVEL_TESTS_FAIL, score: 0.5, turnScores: [0.5, 0] }),
+    });
+    const s = scoreTrajectory(t, byScore);
+    assert.deepEqual(s.perTurnReward, [0.5, 0]);
+    assert.equal(s.reward, 0.5);
+  });
+
+  void it("leaves per_turn_reward empty when the turn scores do not line up with the turns", () => {
+    const t = makeTrajectory({
+      outcome: contracts.Outcome.fromPartial({ level: L.OUTCOME_LEVEL_TESTS_FAIL, score: 0.5, turnScores: [0.5] }),
+    });
+    assert.deepEqual(scoreTrajectory(t, byScore).perTurnReward, []);
   });
 });

@@ -37,7 +37,6 @@ export function scoreTrajectory(
   } catch (err) {
     throw new TrajectoryRejectedError(trajectory.trajectoryId, "inconsistent", errorMessage(err), { cause: err });
   }
-  const perTurnReward = trajectory.turns.map(() => 0);
   if (isInfrastructureFailure(trajectory)) {
     return {
       trajectory,
@@ -50,12 +49,15 @@ export function scoreTrajectory(
         weight: 0,
       })),
       reward: 0,
-      perTurnReward,
+      perTurnReward: [],
       composition: COMPOSITION_SUM,
       scoredAtMs: now(),
     };
   }
   const values = channels.map((c) => c.score(trajectory));
+  // Per-turn rewards exist only when some channel scores turns; otherwise the field stays
+  // empty so the learner can tell "no per-turn signal" from "all turns scored 0".
+  const perTurnReward = values.some((v) => v.perTurn.length > 0) ? trajectory.turns.map(() => 0) : [];
   let reward = 0;
   for (const ch of values) {
     const weight = ch.gatePassed ? ch.weight : 0;

@@ -122,7 +122,8 @@ export class DigitsEnvironment implements Environment {
       submitted: finished,
       modified: this.answers.some((a) => /^[0-9]$/.test(a)),
       detail: `${correct}/${turns} correct, answered ${this.credits.length}/${turns}, answers ${JSON.stringify(this.answers)}`,
-      perTurnScores: [...this.credits],
+      // Scaled so the turns sum to the episode score.
+      perTurnScores: this.credits.map((c) => c / turns),
     };
   }
 

@@ -82,6 +82,10 @@ export const rewardSchema = z
 export const algorithmSchema = z
   .object({
     advantage: z.enum(["grpo", "dr_grpo", "rloo"]).default("grpo"),
+    creditAssignment: z
+      .enum(["episode", "turn"])
+      .default("episode")
+      .describe("episode: one advantage per trajectory; turn: per-turn group statistics from per-turn rewards"),
     stdNormalization: z.enum(["population", "sample", "none"]).default("population"),
     loss: z.enum(["ppo_clip", "reinforce"]).default("ppo_clip"),
     clipEpsilonLow: z.number().min(0).max(1).default(0.2),

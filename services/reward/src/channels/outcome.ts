@@ -44,10 +44,18 @@ export function outcomeChannel(config: OutcomeConfig): ChannelScorer {
           `outcome ${config.source} is not finite (${value})`,
         );
       }
+      // With source "score", the environment's per-turn scores (when it gives one per
+      // turn) become the channel's per-turn values; levels describe whole episodes only.
+      const perTurn =
+        config.source === "score" &&
+        outcome.turnScores.length === t.turns.length &&
+        outcome.turnScores.every(Number.isFinite)
+          ? [...outcome.turnScores]
+          : [];
       return {
         name: OUTCOME_CHANNEL,
         value,
-        perTurn: [],
+        perTurn,
         producerVersion: OUTCOME_PRODUCER_VERSION,
         gatePassed: true,
         weight: 1,
