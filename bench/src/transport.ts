@@ -1,7 +1,7 @@
 /**
  * Transport benchmark: trajectories/s for 64 KB messages through Sluice's publish →
- * consume path (DedupePublisher with Nats-Msg-Id, durable pull consumer, decode and
- * validate a Trajectory, explicit ack) vs a bare JetStream publish/consume loop on
+ * consume path (DedupePublisher with Nats-Msg-Id, durable consumer read by ConsumerPump,
+ * decode and validate a Trajectory, explicit ack) vs a bare JetStream publish/consume loop on
  * the same server in the same run. Prints figures and a last line of JSON.
  *   node bench/dist/transport.js [--messages N] [--bytes B] [--rounds R]
  */
@@ -14,7 +14,7 @@ import {
   decodeTrajectory,
   ensureDurableConsumer,
   ensureStream,
-  fetchBatch,
+  ConsumerPump,
   packFloat32,
   packInt32,
   type NatsHandles,
@@ -25,6 +25,7 @@ const messages = Number(argValue(process.argv, "--messages") ?? 2000);
 const payloadBytes = Number(argValue(process.argv, "--bytes") ?? 64 * 1024);
 const rounds = Number(argValue(process.argv, "--rounds") ?? 3);
 const WINDOW = 64;
+const bufferMessages = Number(argValue(process.argv, "--buffer") ?? 64);
 
 function trajectoryOfSize(id: string, bytes: number): Uint8Array {
   // Half the bytes in token ids, half in logprobs: 4 bytes per entry each.
@@ -55,15 +56,18 @@ async function sluicePath(nats: NatsHandles, stream: string, subject: string, ro
   const payloads = Array.from({ length: messages }, (_, i) => trajectoryOfSize(`r${round}-t${i}`, payloadBytes));
   const start = performance.now();
   await publishWindowed(messages, (i) => publisher.publish(subject, payloads[i]!, `r${round}-t${i}`));
+  const pump = await ConsumerPump.start(nats, stream, "bench", { bufferMessages });
   let received = 0;
   while (received < messages) {
-    const batch = await fetchBatch(nats, stream, "bench", 256, 5_000);
+    const batch = await pump.next(256, 5_000);
+    if (batch.length === 0) throw new Error(`sluice path stalled after ${received} messages`);
     for (const m of batch) {
       decodeTrajectory(m.data);
       m.ack();
       received++;
     }
   }
+  await pump.stop();
   return messages / ((performance.now() - start) / 1000);
 }
 
@@ -74,14 +78,14 @@ async function barePath(nats: NatsHandles, stream: string, subject: string, roun
   const start = performance.now();
   await publishWindowed(messages, (i) => nats.js.publish(subject, payloads[i]!));
   const consumer = await nats.js.consumers.get(stream, "bare");
+  // The bare loop: JetStream's own continuous pull with its default buffering, ack only.
+  const iter = await consumer.consume();
   let received = 0;
-  while (received < messages) {
-    const iter = await consumer.fetch({ max_messages: 256, expires: 5_000 });
-    for await (const m of iter) {
-      m.ack();
-      received++;
-    }
+  for await (const m of iter) {
+    m.ack();
+    if (++received >= messages) break;
   }
+  await iter.close();
   return messages / ((performance.now() - start) / 1000);
 }
 
