@@ -284,6 +284,13 @@ class UpRun {
     }
   }
 
+  /** pids.json lets tests (and people) check that no process outlives the run. */
+  private recordPids(): void {
+    const pids: Record<string, number> = {};
+    for (const c of this.supervisor.started) if (c.pid !== undefined) pids[c.name] = c.pid;
+    writeFileSync(join(this.runDir, "pids.json"), JSON.stringify(pids, null, 2) + "\n");
+  }
+
   private async startAndWait(
     spec: Parameters<Supervisor["start"]>[0],
     address: string,
@@ -291,6 +298,7 @@ class UpRun {
   ): Promise<ManagedChild> {
     const t0 = Date.now();
     const child = this.supervisor.start(spec);
+    this.recordPids();
     try {
       await this.guard(this.supervisor.waitHealthy(child, address, timeoutMs));
     } catch (err) {
