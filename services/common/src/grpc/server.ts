@@ -130,6 +130,12 @@ function instrument(
   return wrapped;
 }
 
+/** A numeric `code` on the error (a gRPC status chosen by the thrower) wins over mapping. */
+function statusOf(err: unknown): number {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === "number" && Number.isInteger(code) && code > 0 && code <= 16 ? code : toStatus(err);
+}
+
 function toStatus(err: unknown): number {
   if (err instanceof ValidationError) return status.INVALID_ARGUMENT;
   if (err instanceof SluiceError && err.retryable) return status.UNAVAILABLE;
@@ -141,7 +147,7 @@ export function unaryHandler<Req, Res>(fn: (req: Req) => Promise<Res>): UnaryHan
   return (call, callback) => {
     fn(call.request as Req).then(
       (res) => callback(null, res),
-      (err: unknown) => callback({ code: toStatus(err), details: errorMessage(err) } as never),
+      (err: unknown) => callback({ code: statusOf(err), details: errorMessage(err) } as never),
     );
   };
 }
