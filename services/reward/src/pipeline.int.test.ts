@@ -126,7 +126,7 @@ void describe("reward pipeline against a real nats-server", { timeout: 30_000 },
     assert.equal(scored.get("t-1")?.reward, 0);
     assert.equal(scored.get("t-2")?.reward, -1);
     assert.equal(scored.get("t-0")?.channels[0]?.producerVersion, "outcome/v1");
-    assert.deepEqual(scored.get("t-0")?.perTurnReward, [0, 0]);
+    assert.deepEqual(scored.get("t-0")?.perTurnReward, []);
 
     const events = await waitFor(
       async () => {
