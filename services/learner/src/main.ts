@@ -18,6 +18,7 @@ await runService("learner", async (ctx) => {
     events: ctx.events,
     logger: ctx.logger,
     registry: ctx.registry,
+    incompleteGroupPolicy: spec.learner.incompleteGroupPolicy,
   });
   const done = learner.run(ctx.signal).then(
     (status) => {

@@ -8,6 +8,7 @@ await runService("sandbox", async (ctx) => {
   const s = ctx.runtime.spec.sandbox;
   const backend = await BubblewrapBackend.create({
     baseDir: join(ctx.runtime.runDir, "sandboxes"),
+    maxSandboxes: s.maxSandboxes,
     defaults: {
       limits: {
         memoryBytes: s.memoryBytes,

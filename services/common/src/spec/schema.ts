@@ -113,7 +113,11 @@ export const learnerSchema = z
       .int()
       .positive()
       .default(300_000)
-      .describe("a group still incomplete after this is dropped"),
+      .describe("a group still incomplete after this is handled by incompleteGroupPolicy"),
+    incompleteGroupPolicy: z
+      .enum(["drop", "complete_partial"])
+      .default("drop")
+      .describe("a group past groupTimeoutMs: drop it, or train on the members that arrived (at least 2)"),
     stepTimeoutMs: z.number().int().positive().default(600_000),
     microBatchSequences: z.number().int().positive().default(64),
     checkpointEvery: z.number().int().min(0).default(0).describe("steps between checkpoints; 0: only at the end"),
@@ -123,6 +127,7 @@ export const learnerSchema = z
 export const sandboxSchema = z
   .object({
     backend: z.enum(["bubblewrap"]).default("bubblewrap"),
+    maxSandboxes: z.number().int().positive().default(64).describe("live sandboxes at once per sandbox service"),
     memoryBytes: z
       .number()
       .int()
