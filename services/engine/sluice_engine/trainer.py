@@ -4,9 +4,11 @@ checkpoints, serialised by a lock so sampling and training never interleave mid-
 import json
 import math
 import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import safetensors.torch
 import torch
@@ -17,6 +19,8 @@ from .errors import NotFoundError, PreconditionError, ValidationError
 from .loading import LoadedModel
 from .losses import LossKind, LossResult, LossSpec, policy_loss
 from .sampling import SampledSequence, SamplingConfig, generate
+
+T = TypeVar("T")
 
 WEIGHTS_FILE = "model.safetensors"
 OPTIMIZER_FILE = "optimizer.pt"
@@ -87,6 +91,11 @@ class PolicyEngine:
         self.optimizer_steps = 0
         self._optimizer: torch.optim.AdamW | None = None
         self._lock = threading.RLock()
+        # Every tensor op runs on one dedicated device thread. gRPC handlers come from a
+        # large pool, and a CPU torch op on a fresh thread pays for a new OpenMP team
+        # (bench/engine.sh measured it); ops serialise on the
+        # model anyway, so one thread loses nothing and keeps the team (and CUDA context) warm.
+        self._device_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"device-{name}")
         self._batcher = SampleBatcher(self._generate, max_wait_s=batch_wait_s)
         self.vocab_size = int(self.model.get_input_embeddings().num_embeddings)
         eos = self.tokenizer.eos_token_id
@@ -155,6 +164,11 @@ class PolicyEngine:
     def _generate(
         self, prompts: list[list[int]], num_samples: int, config: SamplingConfig
     ) -> tuple[list[SampledSequence], int]:
+        return self._on_device(lambda: self._generate_now(prompts, num_samples, config))
+
+    def _generate_now(
+        self, prompts: list[list[int]], num_samples: int, config: SamplingConfig
+    ) -> tuple[list[SampledSequence], int]:
         with self._lock:
             out = generate(
                 self.model, prompts, num_samples, config, self.eos_token_ids, self.pad_token_id
@@ -199,7 +213,7 @@ class PolicyEngine:
                 entropy = -(logprobs_all.exp() * logprobs_all).sum(dim=-1)
         return target, entropy, attention[:, 1:].bool()
 
-    def compute_logprobs(self, sequences: list[list[int]]) -> tuple[list[torch.Tensor], int]:
+    def _compute_logprobs(self, sequences: list[list[int]]) -> tuple[list[torch.Tensor], int]:
         if not sequences:
             raise ValidationError("sequences: empty batch")
         for i, s in enumerate(sequences):
@@ -246,7 +260,7 @@ class PolicyEngine:
                     f"len(token_ids) - 1 = {n - 1}"
                 )
 
-    def forward_backward(
+    def _forward_backward(
         self,
         seqs: list[TrainingSequence],
         spec: LossSpec,
@@ -318,7 +332,7 @@ class PolicyEngine:
             )
         return self._optimizer
 
-    def optim_step(self, config: OptimConfig) -> OptimResult:
+    def _optim_step(self, config: OptimConfig) -> OptimResult:
         if not (config.learning_rate > 0 and math.isfinite(config.learning_rate)):
             raise ValidationError("learning_rate: must be > 0")
         if config.weight_decay < 0 or config.max_grad_norm < 0:
@@ -353,7 +367,7 @@ class PolicyEngine:
 
     # ----- checkpoints -------------------------------------------------------------
 
-    def save(self, path: str, include_optimizer: bool) -> SaveResult:
+    def _save(self, path: str, include_optimizer: bool) -> SaveResult:
         """Writes model.safetensors, config + tokenizer (so the directory is also a loadable
         HF checkpoint), sluice_engine.json and, optionally, optimizer.pt."""
         if not path:
@@ -382,7 +396,7 @@ class PolicyEngine:
             size = sum(p.stat().st_size for p in set(written) if p.is_file())
             return SaveResult(path=str(directory), policy_version=self.policy_version, bytes=size)
 
-    def load(self, path: str, include_optimizer: bool) -> int:
+    def _load(self, path: str, include_optimizer: bool) -> int:
         """Loads weights (and optionally optimizer state); drops pending gradients."""
         if not path:
             raise ValidationError("path: must be set")
@@ -409,3 +423,38 @@ class PolicyEngine:
             self.policy_version = int(state.get("policy_version", 0))
             self.optimizer_steps = int(state.get("optimizer_steps", self.optimizer_steps))
             return self.policy_version
+
+    # ----- device thread -----------------------------------------------------------
+
+    def _on_device(self, fn: Callable[[], T]) -> T:
+        if threading.current_thread().name.startswith(f"device-{self.name}"):
+            return fn()
+        return self._device_pool.submit(fn).result()
+
+    def compute_logprobs(self, sequences: list[list[int]]) -> tuple[list[torch.Tensor], int]:
+        return self._on_device(lambda: self._compute_logprobs(sequences))
+
+    def forward_backward(
+        self,
+        seqs: list[TrainingSequence],
+        spec: LossSpec,
+        total_sequences_in_step: int = 0,
+        total_loss_tokens_in_step: int = 0,
+    ) -> ForwardBackwardResult:
+        return self._on_device(
+            lambda: self._forward_backward(
+                seqs, spec, total_sequences_in_step, total_loss_tokens_in_step
+            )
+        )
+
+    def optim_step(self, config: OptimConfig) -> OptimResult:
+        return self._on_device(lambda: self._optim_step(config))
+
+    def save(self, path: str, include_optimizer: bool) -> SaveResult:
+        return self._on_device(lambda: self._save(path, include_optimizer))
+
+    def load(self, path: str, include_optimizer: bool) -> int:
+        return self._on_device(lambda: self._load(path, include_optimizer))
+
+    def close(self) -> None:
+        self._device_pool.shutdown(wait=False, cancel_futures=True)
