@@ -65,7 +65,7 @@ export async function startRewardPipeline(o: RewardPipelineOptions): Promise<Run
     maxAckPending: o.maxAckPending ?? 256,
     ackWaitMs: o.ackWaitMs ?? 30_000,
   });
-  const pump = await ConsumerPump.start(o.nats, s.trajStream, REWARD_DURABLE);
+  let pump = await ConsumerPump.start(o.nats, s.trajStream, REWARD_DURABLE);
   const publisher = new DedupePublisher(o.nats, o.blobs, ioTimeoutMs);
   const channels = buildChannels(o.config);
   const log = o.logger.child({ loop: "reward-pipeline" });
@@ -132,8 +132,15 @@ export async function startRewardPipeline(o: RewardPipelineOptions): Promise<Run
         );
       } catch (err) {
         if (o.signal.aborted) break;
-        log.warn("fetch failed; backing off", { err: errorMessage(err) });
+        log.warn("fetch failed; backing off and reopening the consumer", { err: errorMessage(err) });
         await sleep(500, o.signal);
+        // The durable consumer keeps our place; a fresh pump resumes from it.
+        await pump.stop().catch(() => undefined);
+        try {
+          pump = await ConsumerPump.start(o.nats, s.trajStream, REWARD_DURABLE);
+        } catch (reopenErr) {
+          log.warn("reopening the consumer failed; will retry", { err: errorMessage(reopenErr) });
+        }
         continue;
       }
       for (const msg of batch) {

@@ -1,4 +1,5 @@
 import type { ConsumerMessages, JsMsg } from "@nats-io/jetstream";
+import { TransportError } from "../errors.js";
 import type { NatsHandles } from "./connection.js";
 
 export interface ConsumerPumpOptions {
@@ -52,7 +53,7 @@ export class ConsumerPump {
 
   /**
    * Up to `max` messages: those already here, or waits at most `waitMs` for the first.
-   * Returns [] on timeout; throws if the underlying subscription failed.
+   * Returns [] on timeout; throws TransportError once the subscription has ended.
    */
   async next(max: number, waitMs: number): Promise<JsMsg[]> {
     if (this.queue.length === 0 && !this.closed) {
@@ -66,7 +67,10 @@ export class ConsumerPump {
       });
       this.wake = undefined;
     }
-    if (this.queue.length === 0 && this.failure !== undefined) throw this.failure;
+    if (this.queue.length === 0 && this.closed) {
+      // A closed pump never delivers again: say so instead of returning [] at once forever.
+      throw new TransportError("consumer pump closed", { cause: this.failure });
+    }
     return this.queue.splice(0, max);
   }
 

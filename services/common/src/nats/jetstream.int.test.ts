@@ -5,6 +5,7 @@ import { headers } from "@nats-io/transport-node";
 import { startNatsServer, type NatsServerHandle } from "../testing/nats-server.js";
 import { connectNats, openKv, openObjectStore, type NatsHandles } from "./connection.js";
 import { ensureDurableConsumer, fetchBatch, type JsMsg } from "./consumer.js";
+import { ConsumerPump } from "./consumer-pump.js";
 import { DedupePublisher, resolvePayload } from "./publisher.js";
 import { ensureExperimentStreams, ensureStream } from "./streams.js";
 import { BLOB_HEADER, experimentSubjects } from "./subjects.js";
@@ -191,5 +192,34 @@ void describe("jetstream helpers against a real nats-server", { timeout: 30_000 
     await ensureDurableConsumer(nats, { stream: STREAM, durable: "d", maxAckPending: 7, ackWaitMs: 1_000 });
     const info = await nats.jsm.consumers.info(STREAM, "d");
     assert.equal(info.config.max_ack_pending, 7);
+  });
+});
+
+void describe("ConsumerPump against a real nats-server", { timeout: 30_000 }, () => {
+  void it("hands out a message as soon as it arrives, not at the end of the wait", async () => {
+    const nats = await setup();
+    await ensureStream(nats.jsm, STREAM, [SUBJECT]);
+    await ensureDurableConsumer(nats, { stream: STREAM, durable: "p", maxAckPending: 16, ackWaitMs: 10_000 });
+    const pump = await ConsumerPump.start(nats, STREAM, "p");
+    const waiting = pump.next(10, 5_000);
+    const started = Date.now();
+    await new DedupePublisher(nats, undefined).publish(SUBJECT, new Uint8Array([7]), "one");
+    const got = await waiting;
+    assert.equal(got.length, 1);
+    assert.deepEqual([...got[0]!.data], [7]);
+    // Well under the 5 s wait: delivery is pushed, not polled at expiry.
+    assert.ok(Date.now() - started < 2_000, `took ${Date.now() - started} ms`);
+    got[0]!.ack();
+    assert.deepEqual(await pump.next(10, 300), []);
+    await pump.stop();
+  });
+
+  void it("throws once stopped instead of returning nothing forever", async () => {
+    const nats = await setup();
+    await ensureStream(nats.jsm, STREAM, [SUBJECT]);
+    await ensureDurableConsumer(nats, { stream: STREAM, durable: "p", maxAckPending: 16, ackWaitMs: 10_000 });
+    const pump = await ConsumerPump.start(nats, STREAM, "p");
+    await pump.stop();
+    await assert.rejects(pump.next(1, 2_000), /consumer pump closed/);
   });
 });
