@@ -47,6 +47,23 @@ export default tseslint.config(
     },
   },
   {
+    // Cross-service tests and benchmarks compose services through their public entry points.
+    files: ["test/src/**/*.ts", "bench/src/**/*.ts"],
+    rules: {
+      "no-restricted-imports": [
+        "error",
+        {
+          patterns: [
+            {
+              group: ["**/common/src/**", "@sluice/common/src/**", "@sluice/common/dist/**", "**/services/*/src/**"],
+              message: "import a package's public entry (@sluice/<name> or /internal), not its files",
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     files: ["**/*.mjs"],
     languageOptions: { globals: { process: "readonly", console: "readonly" } },
   },

@@ -12,6 +12,8 @@ export * from "./engine-client.js";
 export * from "./service-runner.js";
 export * from "./spec/schema.js";
 export * from "./spec/load.js";
+export * from "./tasks/index.js";
+export * from "./swe-tools/index.js";
 export * from "./grpc/server.js";
 export * from "./grpc/client.js";
 export * from "./nats/subjects.js";

@@ -111,13 +111,16 @@ function instrument(
         stop();
         if (err) {
           const code = (err as { code?: number }).code ?? toStatus(err);
+          // Handlers may answer with a plain status object ({code, details}) rather than an Error.
+          const details = (err as { details?: unknown }).details;
+          const text = typeof details === "string" && details !== "" ? details : errorMessage(err);
           calls.inc({ method, code: String(code) });
-          if (code !== status.INVALID_ARGUMENT) logger.warn("rpc failed", { method, code, err: errorMessage(err) });
+          if (code !== status.INVALID_ARGUMENT) logger.warn("rpc failed", { method, code, err: text });
           callback({
             code,
-            details: errorMessage(err),
+            details: text,
             name: "Error",
-            message: errorMessage(err),
+            message: text,
             metadata: undefined as never,
           });
           return;

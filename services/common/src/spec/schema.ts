@@ -147,6 +147,33 @@ export const sandboxSchema = z
       .int()
       .positive()
       .default(64 * 1024),
+    cacheDir: z
+      .string()
+      .default("")
+      .describe("built environments and task workspaces; empty: $SLUICE_CACHE_DIR or ~/.cache/sluice"),
+    tasksDir: z
+      .string()
+      .default("")
+      .describe("where relative env.lockfile paths of tasks resolve; relative to the spec file"),
+    toolTimeoutMs: z.number().int().positive().default(60_000).describe("deadline of one agent tool call"),
+    maxObservationBytes: z
+      .number()
+      .int()
+      .positive()
+      .default(16 * 1024)
+      .describe("tool observations beyond this keep head and tail"),
+    maxPatchBytes: z
+      .number()
+      .int()
+      .positive()
+      .default(1024 ** 2),
+    swerex: z
+      .object({
+        enabled: z.boolean().default(false).describe("serve the SWE-ReX-compatible HTTP API"),
+        apiKeyEnv: z.string().default("SLUICE_SWEREX_API_KEY").describe("env var holding the admin API key"),
+      })
+      .strict()
+      .prefault({}),
   })
   .strict();
 
