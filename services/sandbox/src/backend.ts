@@ -22,13 +22,30 @@ export interface CreateSandboxOptions {
   episodeId: string;
   /** Extra environment for every command in this sandbox. */
   env: Readonly<Record<string, string>>;
+  /**
+   * Host paths made visible read-only inside the sandbox, e.g. a cached node_modules at
+   * /node_modules. `sandboxPath` is absolute and may not shadow the system, /tmp or the
+   * workspace; `hostPath` must exist.
+   */
+  mounts?: ReadonlyArray<SandboxMount>;
+  /** Absolute sandbox directories put in front of PATH, in this order. */
+  pathPrepend?: readonly string[];
+}
+
+/** A read-only bind mount into a sandbox. */
+export interface SandboxMount {
+  hostPath: string;
+  sandboxPath: string;
 }
 
 export interface SandboxInfo {
   sandboxId: string;
   /** Where the workspace lives on the backend's host (for debugging, not for I/O). */
   workspacePath: string;
-  /** What this backend enforces on this host, e.g. "net:none", "rlimit:nproc". */
+  /**
+   * What this backend enforces on this host, e.g. "net:none", "seccomp", "cgroup:memory",
+   * "rlimit:nproc". A label missing here is not enforced.
+   */
   enforced: readonly string[];
 }
 

@@ -1,6 +1,6 @@
-import { randomUUID } from "node:crypto";
-import { chmod, mkdir, readdir, rm, stat } from "node:fs/promises";
-import { isAbsolute, join } from "node:path";
+import { createHash, randomUUID } from "node:crypto";
+import { chmod, mkdir, readdir, realpath, rm, stat, writeFile } from "node:fs/promises";
+import { isAbsolute, join, relative } from "node:path";
 import { SluiceError, ValidationError, errorMessage, type Logger } from "@sluice/common";
 import type {
   CreateSandboxOptions,
@@ -10,8 +10,10 @@ import type {
   SandboxBackend,
   SandboxInfo,
   SandboxLimitsSpec,
+  SandboxMount,
 } from "./backend.js";
-import { bwrapArgs, isValidEnvName } from "./bwrap-args.js";
+import { isValidEnvName, validateMounts, validatePathPrepend } from "./bwrap-args.js";
+import { CgroupManager, type SandboxCgroup } from "./cgroups.js";
 import {
   GRPC_FAILED_PRECONDITION,
   SandboxCapacityError,
@@ -19,7 +21,7 @@ import {
   SandboxNotFoundError,
   SandboxStatusError,
 } from "./errors.js";
-import { probeHost, type HostSetup } from "./host-probe.js";
+import { chownProcs, probeHost, runSandboxed, type HostSetup } from "./host-probe.js";
 import {
   DEFAULT_READ_BYTES,
   MAX_COMMAND_TIMEOUT_MS,
@@ -30,6 +32,7 @@ import {
   type SandboxDefaults,
 } from "./limits.js";
 import { runProcess, type RunResult } from "./process-runner.js";
+import { buildSeccompFilter, seccompArch } from "./seccomp.js";
 import { resolveWorkspacePath } from "./workspace-path.js";
 
 export interface BubblewrapBackendOptions {
@@ -41,6 +44,11 @@ export interface BubblewrapBackendOptions {
   maxSandboxes?: number;
   bwrapPath?: string;
   prlimitPath?: string;
+  setprivPath?: string;
+  /** CPU quota of each sandbox's cgroup, in CPUs (default 1). */
+  cpusPerSandbox?: number;
+  /** Set false to run without per-sandbox cgroups even where the host has them. */
+  useCgroups?: boolean;
   /** Unprivileged host ids sandboxes run as when this process is root (default nobody). */
   hostUid?: number;
   hostGid?: number;
@@ -54,6 +62,9 @@ interface SandboxRecord {
   dir: string;
   limits: SandboxLimitsSpec;
   env: Record<string, string>;
+  mounts: SandboxMount[];
+  pathPrepend: string[];
+  cgroup: SandboxCgroup | undefined;
   episodeId: string;
   /** Aborted on destroy: kills every running command of this sandbox. */
   abort: AbortController;
@@ -62,6 +73,7 @@ interface SandboxRecord {
 
 const DEFAULT_MAX_SANDBOXES = 64;
 const NOBODY = 65534;
+const SECCOMP_FILE = ".seccomp.bpf";
 
 /**
  * Local sandboxes with bubblewrap: one workspace directory per sandbox (a copy of the
@@ -94,14 +106,27 @@ export class BubblewrapBackend implements SandboxBackend {
     // workspace, and has no business enumerating the others.
     await chmod(options.baseDir, 0o711);
     await removeLeftovers(options.baseDir, options.logger);
+    const seccompFile = await writeSeccompFile(options.baseDir);
+    const { manager: cgroups, problems } =
+      options.useCgroups === false
+        ? { manager: undefined, problems: ["disabled by configuration"] }
+        : await CgroupManager.detect({ name: cgroupName(options.baseDir) });
+    const staleCgroups = (await cgroups?.removeLeftovers()) ?? 0;
+    if (staleCgroups > 0) options.logger.warn("removed leftover sandbox cgroups", { count: staleCgroups });
     const host = await probeHost({
       bwrapPath: options.bwrapPath ?? "/usr/bin/bwrap",
       prlimitPath: options.prlimitPath ?? "/usr/bin/prlimit",
+      setprivPath: options.setprivPath ?? "/usr/bin/setpriv",
       baseDir: options.baseDir,
       hostUid: options.hostUid ?? NOBODY,
       hostGid: options.hostGid ?? NOBODY,
+      seccompFile,
+      cgroups,
+      cgroupProblems: problems,
       logger: options.logger,
     });
+    // The probe may have given up on cgroups; then their parent directories go now.
+    if (cgroups && !host.cgroups) await cgroups.close();
     return new BubblewrapBackend(options, host);
   }
 
@@ -119,26 +144,40 @@ export class BubblewrapBackend implements SandboxBackend {
         throw new ValidationError(`invalid environment variable name: ${JSON.stringify(name)}`);
     }
     if (options.workspaceSource) await checkSourceDir(options.workspaceSource);
+    const mounts = await this.checkMounts(options.mounts ?? []);
+    const pathPrepend = validatePathPrepend(options.pathPrepend ?? []);
     if (this.sandboxes.size + this.pending >= this.maxSandboxes) throw new SandboxCapacityError(this.maxSandboxes);
     this.pending++;
     const id = `sbx-${randomUUID()}`;
     const dir = join(this.options.baseDir, id);
+    const limits = clampLimits(this.options.defaults.limits, options.limits);
+    let cgroup: SandboxCgroup | undefined;
     try {
       await mkdir(dir, { mode: 0o755 });
       if (options.workspaceSource) await this.copySource(options.workspaceSource, dir);
       if (this.host.runAs)
         await this.hostCommand("chown", ["-R", "--", `${this.host.runAs.uid}:${this.host.runAs.gid}`, dir]);
+      cgroup = await this.host.cgroups?.create(id, {
+        memoryBytes: limits.memoryBytes,
+        maxProcesses: limits.maxProcesses,
+        cpus: this.options.cpusPerSandbox ?? 1,
+      });
+      if (cgroup && this.host.runAs && !this.host.setprivPath) await chownProcs(cgroup, this.host.runAs);
     } catch (err) {
       this.pending--;
       await rm(dir, { recursive: true, force: true });
+      await cgroup?.destroy().catch(() => undefined);
       throw err;
     }
     this.pending--;
     const record: SandboxRecord = {
       id,
       dir,
-      limits: clampLimits(this.options.defaults.limits, options.limits),
+      limits,
       env: { ...options.env },
+      mounts,
+      pathPrepend,
+      cgroup,
       episodeId: options.episodeId,
       abort: new AbortController(),
       running: new Set(),
@@ -216,6 +255,10 @@ export class BubblewrapBackend implements SandboxBackend {
     sb.abort.abort();
     await Promise.allSettled([...sb.running]);
     await rm(sb.dir, { recursive: true, force: true, maxRetries: 3 });
+    await sb.cgroup?.destroy().catch((err: unknown) => {
+      // Not the caller's problem: the workspace is gone; a restart removes the leftover.
+      this.options.logger.warn("sandbox cgroup not removed", { sandboxId, error: errorMessage(err) });
+    });
     this.options.logger.debug("sandbox destroyed", { sandboxId, episodeId: sb.episodeId });
   }
 
@@ -224,6 +267,7 @@ export class BubblewrapBackend implements SandboxBackend {
     const results = await Promise.allSettled(ids.map((id) => this.destroy(id)));
     const failed = results.filter((r) => r.status === "rejected").length;
     if (ids.length > 0) this.options.logger.info("destroyed all sandboxes", { count: ids.length, failed });
+    await this.host.cgroups?.close();
   }
 
   private get(sandboxId: string): SandboxRecord {
@@ -236,27 +280,71 @@ export class BubblewrapBackend implements SandboxBackend {
     sb: SandboxRecord,
     cmd: { argv: readonly string[]; workdir: string; stdin: Uint8Array; timeoutMs: number; maxOutputBytes: number },
   ): Promise<RunResult> {
-    const run = runProcess({
-      file: this.host.bwrapPath,
-      args: bwrapArgs(this.host.layout, {
-        workspaceHostPath: sb.dir,
-        workdir: cmd.workdir,
-        env: sb.env,
-        limits: this.host.prlimitPath ? sb.limits : undefined,
-        prlimitPath: this.host.prlimitPath,
-        argv: cmd.argv,
-      }),
+    const run = runSandboxed(this.host, {
+      workspaceHostPath: sb.dir,
+      workdir: cmd.workdir,
+      env: sb.env,
+      limits: sb.limits,
+      mounts: sb.mounts,
+      pathPrepend: sb.pathPrepend,
+      argv: cmd.argv,
       stdin: cmd.stdin,
       timeoutMs: cmd.timeoutMs,
       maxOutputBytes: cmd.maxOutputBytes,
       signal: sb.abort.signal,
-      ...(this.host.runAs ?? {}),
+      cgroup: sb.cgroup,
     });
     sb.running.add(run);
     try {
       return await run;
     } finally {
       sb.running.delete(run);
+    }
+  }
+
+  /**
+   * Mount requests: well-formed (validateMounts), existing on the host, and never inside
+   * our base dir, which would hand a sandbox other sandboxes' workspaces.
+   */
+  private async checkMounts(requested: readonly SandboxMount[]): Promise<SandboxMount[]> {
+    const mounts = validateMounts(requested);
+    const base = await realpath(this.options.baseDir);
+    for (const m of mounts) {
+      let real: string;
+      try {
+        real = await realpath(m.hostPath);
+      } catch {
+        throw new ValidationError(`mount hostPath does not exist: ${m.hostPath}`);
+      }
+      if (isWithin(real, base) || isWithin(base, real)) {
+        throw new ValidationError(`mount hostPath may not contain or be inside the sandbox base dir: ${m.hostPath}`);
+      }
+      await this.checkReachable(m.hostPath, real);
+    }
+    return mounts;
+  }
+
+  /**
+   * bwrap binds as the sandbox's host uid, so a path only root can reach (anything under
+   * a 0700 /root) would fail every command with an obscure bwrap error; say so here.
+   */
+  private async checkReachable(requested: string, real: string): Promise<void> {
+    const runAs = this.host.runAs;
+    const parts = real.split("/").filter(Boolean);
+    for (let i = 0; i <= parts.length; i++) {
+      const path = `/${parts.slice(0, i).join("/")}`;
+      const st = await stat(path);
+      const isTarget = i === parts.length;
+      // Others' bits apply to the sandbox uid unless it owns the path.
+      const need = isTarget ? (st.isDirectory() ? 0o5 : 0o4) : 0o1;
+      const shift = runAs && st.uid === runAs.uid ? 6 : runAs && st.gid === runAs.gid ? 3 : 0;
+      const bits = (st.mode >> shift) & 0o7;
+      if (runAs && (bits & need) !== need) {
+        throw new ValidationError(
+          `mount hostPath ${requested} is not readable by the sandbox user (uid ${runAs.uid}): ${path} has mode ${(st.mode & 0o7777).toString(8)}`,
+          { context: { hostPath: requested, blockedAt: path } },
+        );
+      }
     }
   }
 
@@ -289,6 +377,26 @@ async function removeLeftovers(baseDir: string, logger: Logger): Promise<void> {
   const stale = (await readdir(baseDir)).filter((n) => n.startsWith("sbx-") || n.startsWith(".probe-"));
   await Promise.all(stale.map((n) => rm(join(baseDir, n), { recursive: true, force: true })));
   if (stale.length > 0) logger.warn("removed leftover sandbox workspaces", { baseDir, count: stale.length });
+}
+
+function isWithin(path: string, dir: string): boolean {
+  const rel = relative(dir, path);
+  return rel === "" || (rel !== ".." && !rel.startsWith("../") && !isAbsolute(rel));
+}
+
+/** The seccomp program, written once; "" when there is none for this architecture. */
+async function writeSeccompFile(baseDir: string): Promise<string> {
+  const arch = seccompArch();
+  if (!arch) return "";
+  const path = join(baseDir, SECCOMP_FILE);
+  // Only we open it (bwrap gets an fd), so it need not be readable by the sandbox uid.
+  await writeFile(path, buildSeccompFilter(arch), { mode: 0o600 });
+  return path;
+}
+
+/** Distinct per base dir, so two backends on one host never touch each other's cgroups. */
+function cgroupName(baseDir: string): string {
+  return createHash("sha256").update(baseDir).digest("hex").slice(0, 16);
 }
 
 async function checkSourceDir(source: string): Promise<void> {

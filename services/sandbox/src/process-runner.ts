@@ -13,6 +13,11 @@ export interface RunOptions {
   gid?: number;
   /** Aborting kills the process group, like a timeout but not reported as one. */
   signal?: AbortSignal;
+  /**
+   * Open fds the child inherits as fd 3, 4, ... (e.g. a seccomp program for bwrap). The
+   * caller keeps ownership and closes them; the child has its own copies once spawned.
+   */
+  extraFds?: readonly number[];
 }
 
 export interface RunResult {
@@ -38,10 +43,13 @@ export function runProcess(options: RunOptions): Promise<RunResult> {
     const child = spawn(options.file, [...options.args], {
       // detached = setsid: the child leads a new process group we can kill as a whole.
       detached: true,
-      stdio: ["pipe", "pipe", "pipe"],
+      stdio: ["pipe", "pipe", "pipe", ...(options.extraFds ?? [])],
       ...(options.uid === undefined ? {} : { uid: options.uid }),
       ...(options.gid === undefined ? {} : { gid: options.gid }),
     });
+    const { stdin, stdout, stderr } = child;
+    // "pipe" entries always yield these streams; the types cannot see that through the spread.
+    if (!stdin || !stdout || !stderr) throw new Error("spawn returned without stdio pipes");
     const out = new OutputCapture(options.maxOutputBytes);
     const err = new OutputCapture(options.maxOutputBytes);
     let timedOut = false;
@@ -64,18 +72,18 @@ export function runProcess(options: RunOptions): Promise<RunResult> {
     options.signal?.addEventListener("abort", onAbort, { once: true });
     if (options.signal?.aborted) killGroup();
 
-    child.stdout.on("data", (c: Buffer) => out.push(c));
-    child.stderr.on("data", (c: Buffer) => err.push(c));
+    stdout.on("data", (c: Buffer) => out.push(c));
+    stderr.on("data", (c: Buffer) => err.push(c));
     // The command may exit without reading its stdin; EPIPE on our side is expected then.
-    child.stdin.on("error", () => undefined);
-    child.stdin.end(Buffer.from(options.stdin));
+    stdin.on("error", () => undefined);
+    stdin.end(Buffer.from(options.stdin));
 
     child.on("exit", () => {
       exited = true;
       // Our pid namespace makes escaped holders of the pipes unlikely, but never hang on them.
       drainTimer = setTimeout(() => {
-        child.stdout.destroy();
-        child.stderr.destroy();
+        stdout.destroy();
+        stderr.destroy();
       }, PIPE_DRAIN_MS);
     });
     child.on("error", (e) => {
