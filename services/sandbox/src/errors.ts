@@ -7,6 +7,7 @@ import { SluiceError, type SluiceErrorOptions } from "@sluice/common";
 export const GRPC_NOT_FOUND = 5;
 export const GRPC_RESOURCE_EXHAUSTED = 8;
 export const GRPC_FAILED_PRECONDITION = 9;
+export const GRPC_UNIMPLEMENTED = 12;
 
 /**
  * Sandbox errors that carry their own gRPC status in `code`; common's gRPC server passes an

@@ -1,5 +1,5 @@
 // For tests (this package's and siblings'): small defaults and a throwaway backend.
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, readFile, readdir, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createLogger, type Logger } from "@sluice/common";
@@ -49,5 +49,33 @@ export async function startTestBackend(overrides: Partial<BubblewrapBackendOptio
   };
 }
 
+/**
+ * Host pids whose command line contains `marker` (e.g. a unique sleep length), skipping
+ * node processes (the test runner's own command line may mention it).
+ */
+export async function hostProcessesWith(marker: string): Promise<number[]> {
+  const pids: number[] = [];
+  for (const pid of await readdir("/proc")) {
+    if (!/^\d+$/.test(pid)) continue;
+    try {
+      const cmd = (await readFile(`/proc/${pid}/cmdline`, "utf8")).split("\0").join(" ");
+      if (cmd.includes(marker) && !/(^|\/)node /.test(cmd)) pids.push(Number(pid));
+    } catch {
+      // Process went away while we looked.
+    }
+  }
+  return pids;
+}
+
+/** Polls `check` every 50 ms until it returns true; fails with `what` after `ms`. */
+export async function waitUntil(what: string, ms: number, check: () => Promise<boolean>): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
 export { OutputCapture, truncationMarker } from "./output-capture.js";
 export { normaliseRelativePath, resolveWorkspacePath } from "./workspace-path.js";
+export { minimistBugTask, MINIMIST_INTEGRITY } from "./testing/fixture-task.js";
