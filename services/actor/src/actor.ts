@@ -43,6 +43,8 @@ export interface ActorOptions {
   registry: ServiceContext["registry"];
   events: EventSink;
   environments?: EnvironmentRegistry;
+  /** gRPC address of the sandbox service, for environments that run tools in sandboxes. */
+  sandboxAddress?: string;
   /** How often the policy key is polled while waiting (ms). */
   pollIntervalMs?: number;
 }
@@ -79,7 +81,10 @@ export class Actor {
   constructor(private readonly o: ActorOptions) {
     const registry = o.environments ?? defaultEnvironmentRegistry();
     // Bind first: a bad environment config fails the actor at start, not per episode.
-    this.env = registry.bind(o.spec.environment.name, o.spec.environment.config, o.spec.seed);
+    this.env = registry.bind(o.spec.environment.name, o.spec.environment.config, o.spec.seed, {
+      logger: o.logger,
+      ...(o.sandboxAddress !== undefined ? { sandboxAddress: o.sandboxAddress } : {}),
+    });
     const config: AdmissionConfig = {
       groupsPerStep: o.spec.rollout.groupsPerStep,
       maxStaleness: o.spec.rollout.maxStaleness,

@@ -1,3 +1,4 @@
+import type { Logger } from "@sluice/common";
 import type { ChatMessage, InvalidToolCall, ToolSchema, WireToolCall } from "./chat-types.js";
 
 /** One unit of work: what an episode is about. `payload` is environment-specific. */
@@ -27,6 +28,16 @@ export interface EpisodeOutcome {
   detail: string;
   /** Optional per-turn credit, aligned with the policy turns taken. */
   perTurnScores?: number[];
+  /** Why the episode ended (e.g. submitted, max_turns); empty when the environment has none. */
+  doneReason?: string;
+  /** SWE-bench-shaped verifier report as JSON, when the environment grades with a verifier. */
+  verifierReportJson?: string;
+}
+
+/** Token counts of the completion that produced an action (OpenAI `usage`). */
+export interface TokenUsage {
+  promptTokens: number;
+  completionTokens: number;
 }
 
 export interface EnvironmentAction {
@@ -34,6 +45,8 @@ export interface EnvironmentAction {
   toolCalls: WireToolCall[];
   /** Tool calls the gateway could not parse, so the environment can say so. */
   invalidToolCalls?: InvalidToolCall[];
+  /** Absent when the gateway did not report usage. */
+  usage?: TokenUsage;
 }
 
 export interface ResetResult {
@@ -41,16 +54,33 @@ export interface ResetResult {
   tools?: ToolSchema[];
 }
 
+/** How the environment ran one of the action's tool calls (Trajectory ToolCall fields). */
+export interface ToolCallResult {
+  /** False when the environment refused the call (unknown tool, bad arguments). */
+  valid: boolean;
+  error: string;
+  exitCode: number;
+  outputTruncated: boolean;
+  elapsedMs: number;
+}
+
 export interface StepResult {
   /** Messages the environment adds after the action (user / tool replies). */
   messages: ChatMessage[];
   done: boolean;
+  /** One per `action.toolCalls` entry, same order; absent for environments without tools. */
+  toolResults?: ToolCallResult[];
 }
 
 /** One episode's world. Created per episode from a task; `close` frees its resources. */
 export interface Environment {
   reset(): Promise<ResetResult>;
   step(action: EnvironmentAction): Promise<StepResult>;
+  /**
+   * The runner stopped before `step` said done (its own turn budget ran out): grade what
+   * there is. Optional: environments without a verifier report their outcome as is.
+   */
+  finish?(reason: string): Promise<void>;
   /** Valid at any point: an episode cut short reports what it has so far. */
   outcome(): EpisodeOutcome;
   close(): Promise<void>;
@@ -63,8 +93,15 @@ export interface BoundEnvironment {
   create(task: Task): Environment;
 }
 
+/** What the process running episodes knows beyond the config: where services are. */
+export interface EnvironmentContext {
+  logger?: Logger;
+  /** gRPC address (host:port) of the sandbox service, from the runtime config. */
+  sandboxAddress?: string;
+}
+
 /** What a registry holds: validates raw `spec.environment.config`, then binds. */
 export interface EnvironmentDefinition {
   name: string;
-  bind(rawConfig: unknown, seed: number): BoundEnvironment;
+  bind(rawConfig: unknown, seed: number, context?: EnvironmentContext): BoundEnvironment;
 }

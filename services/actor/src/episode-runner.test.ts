@@ -10,6 +10,9 @@ import { countingScript, startFakeGateway, type FakeGateway, type FakeScript } f
 
 const { FailureKind, OutcomeLevel } = contracts;
 
+// Digits runs no tools: the per-call result fields keep their zero values.
+const NO_RESULT = { exitCode: 0, outputTruncated: false, elapsedMs: 0 };
+
 const gateways: FakeGateway[] = [];
 after(async () => {
   await Promise.all(gateways.map((g) => g.close()));
@@ -107,8 +110,8 @@ void describe("runEpisode", () => {
     }));
     const t = await runEpisode({ ...spec, maxTurns: 1 }, { gateway });
     assert.deepEqual(t.turns[0]?.toolCalls, [
-      { id: "c1", name: "run", argumentsJson: '{"cmd":"ls"}', valid: true, error: "" },
-      { id: "", name: "", argumentsJson: "{oops", valid: false, error: "invalid JSON" },
+      { ...NO_RESULT, id: "c1", name: "run", argumentsJson: '{"cmd":"ls"}', valid: true, error: "" },
+      { ...NO_RESULT, id: "", name: "", argumentsJson: "{oops", valid: false, error: "invalid JSON" },
     ]);
   });
 

@@ -1,8 +1,14 @@
 import { contracts, errorMessage, type Logger } from "@sluice/common";
 import { raceAbort } from "./abortable.js";
 import type { ChatMessage, ToolSchema } from "./chat-types.js";
-import type { BoundEnvironment, Environment, EpisodeOutcome, Task } from "./environment.js";
-import { EpisodeAbortedError, GatewayHttpError, GatewayProtocolError, GatewayTransportError } from "./errors.js";
+import type { BoundEnvironment, Environment, EpisodeOutcome, Task, ToolCallResult } from "./environment.js";
+import {
+  EnvironmentInfraError,
+  EpisodeAbortedError,
+  GatewayHttpError,
+  GatewayProtocolError,
+  GatewayTransportError,
+} from "./errors.js";
 import type { ChatCompleter, Completion } from "./gateway-client.js";
 import { NO_OUTCOME, toProtoOutcome } from "./outcome-codec.js";
 
@@ -75,7 +81,8 @@ export async function runEpisode(spec: EpisodeSpec, deps: EpisodeDeps): Promise<
         { messages, ...(tools ? { tools } : {}), ...spec.sampling, sessionId: trajectoryId },
         signal,
       );
-      turns.push(toTurn(c, observation, startedAtMs, now()));
+      const turn = toTurn(c, observation, startedAtMs, now());
+      turns.push(turn);
       if (!c.prefixOk) {
         // The turn's tokens no longer concatenate to the session's stream: unusable for training.
         failure = FailureKind.FAILURE_KIND_TOKENIZATION_MISMATCH;
@@ -88,14 +95,24 @@ export async function runEpisode(spec: EpisodeSpec, deps: EpisodeDeps): Promise<
         ...(c.toolCalls.length ? { tool_calls: c.toolCalls } : {}),
       });
       const step = await raceAbort(
-        env.step({ content: c.content, toolCalls: c.toolCalls, invalidToolCalls: c.invalidToolCalls }),
+        env.step({
+          content: c.content,
+          toolCalls: c.toolCalls,
+          invalidToolCalls: c.invalidToolCalls,
+          ...(c.usage ? { usage: c.usage } : {}),
+        }),
         signal,
       );
+      recordToolResults(turn, step.toolResults);
       messages.push(...step.messages);
       observation = step.messages;
       done = step.done;
     }
-    if (!done && failure === FailureKind.FAILURE_KIND_NONE) metadata.truncated = "max_turns";
+    if (!done && failure === FailureKind.FAILURE_KIND_NONE) {
+      metadata.truncated = "max_turns";
+      // The runner's turn budget ended the episode: let the environment grade what there is.
+      if (env.finish) await raceAbort(env.finish("max_turns"), signal);
+    }
   } catch (err) {
     if (deps.signal?.aborted) {
       await cleanup(env, trajectoryId, deps);
@@ -132,6 +149,8 @@ export async function runEpisode(spec: EpisodeSpec, deps: EpisodeDeps): Promise<
     failureDetail,
     admittedPolicyVersion: spec.admittedPolicyVersion,
     guidance: [],
+    doneReason: outcome.doneReason ?? "",
+    verifierReportJson: outcome.verifierReportJson ?? "",
     createdAtMs,
     finishedAtMs: now(),
     metadata,
@@ -154,6 +173,9 @@ function toTurn(c: Completion, observation: ChatMessage[], startedAtMs: number, 
         argumentsJson: tc.function.arguments,
         valid: true,
         error: "",
+        exitCode: 0,
+        outputTruncated: false,
+        elapsedMs: 0,
       })),
       ...c.invalidToolCalls.map((bad) => ({
         id: "",
@@ -161,6 +183,9 @@ function toTurn(c: Completion, observation: ChatMessage[], startedAtMs: number, 
         argumentsJson: bad.raw,
         valid: false,
         error: bad.error,
+        exitCode: 0,
+        outputTruncated: false,
+        elapsedMs: 0,
       })),
     ],
     finishReason: c.finishReason,
@@ -169,8 +194,24 @@ function toTurn(c: Completion, observation: ChatMessage[], startedAtMs: number, 
   };
 }
 
+/** The environment's per-call results, aligned with the turn's parsed (first) tool calls. */
+function recordToolResults(turn: contracts.Turn, results: ToolCallResult[] | undefined): void {
+  results?.forEach((r, i) => {
+    const call = turn.toolCalls[i];
+    if (!call || !call.valid) return;
+    Object.assign(call, {
+      valid: r.valid,
+      error: r.error,
+      exitCode: r.exitCode,
+      outputTruncated: r.outputTruncated,
+      elapsedMs: r.elapsedMs,
+    });
+  });
+}
+
 function classifyFailure(err: unknown, timedOut: boolean, timeoutMs: number): [contracts.FailureKind, string] {
   if (timedOut) return [FailureKind.FAILURE_KIND_HARNESS_TIMEOUT, `episode exceeded its ${timeoutMs} ms deadline`];
+  if (err instanceof EnvironmentInfraError) return [err.failureKind, err.message];
   if (err instanceof GatewayHttpError || err instanceof GatewayTransportError || err instanceof GatewayProtocolError) {
     return [FailureKind.FAILURE_KIND_INFERENCE_ERROR, err.message];
   }

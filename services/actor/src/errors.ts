@@ -1,4 +1,4 @@
-import { SluiceError, ValidationError, type SluiceErrorOptions } from "@sluice/common";
+import { contracts, SluiceError, ValidationError, type SluiceErrorOptions } from "@sluice/common";
 
 /** The gateway answered with a non-2xx status. 429 and 5xx are worth retrying. */
 export class GatewayHttpError extends SluiceError {
@@ -53,5 +53,19 @@ export class EpisodeAbortedError extends SluiceError {
   constructor(trajectoryId: string) {
     super(`episode ${trajectoryId} aborted by shutdown`);
     this.name = "EpisodeAbortedError";
+  }
+}
+
+/**
+ * An environment's infrastructure failed (sandbox RPC, verifier): not the policy's fault.
+ * The episode runner records `failureKind` so the learner masks the episode instead of
+ * scoring it as a failure.
+ */
+export class EnvironmentInfraError extends SluiceError {
+  readonly failureKind: contracts.FailureKind;
+  constructor(failureKind: contracts.FailureKind, message: string, options: SluiceErrorOptions = {}) {
+    super(message, options);
+    this.name = "EnvironmentInfraError";
+    this.failureKind = failureKind;
   }
 }

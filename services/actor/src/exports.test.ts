@@ -18,6 +18,10 @@ void it("exposes the actor's public API", () => {
     "GatewayClient",
     "GatewayHttpError",
     "EnvironmentConfigError",
+    "EnvironmentInfraError",
+    "sweEnvironment",
+    "SweEnvironment",
+    "SweTaskSource",
   ]) {
     assert.ok(name in actor, `missing export ${name}`);
   }

@@ -1,5 +1,6 @@
 import { errorMessage } from "@sluice/common";
 import type { ChatMessage, InvalidToolCall, ToolSchema, WireToolCall } from "./chat-types.js";
+import type { TokenUsage } from "./environment.js";
 import { GatewayHttpError, GatewayProtocolError, GatewayTransportError } from "./errors.js";
 
 export interface CompletionRequest {
@@ -28,6 +29,8 @@ export interface Completion {
   actionPolicyVersions: Uint8Array;
   prefixOk: boolean;
   prefixMismatchReason?: string;
+  /** OpenAI `usage`; absent when the response did not carry it. */
+  usage?: TokenUsage;
 }
 
 /** What the episode runner needs from inference; the HTTP client is the real one. */
@@ -157,5 +160,14 @@ export function decodeCompletion(json: unknown, url = "gateway"): Completion {
     prefixOk: ext.prefix_ok !== false,
   };
   if (typeof ext.prefix_mismatch_reason === "string") completion.prefixMismatchReason = ext.prefix_mismatch_reason;
+  const usage = decodeUsage(json.usage);
+  if (usage) completion.usage = usage;
   return completion;
+}
+
+function decodeUsage(value: unknown): TokenUsage | undefined {
+  if (!isRecord(value)) return undefined;
+  const { prompt_tokens: prompt, completion_tokens: completion } = value;
+  if (typeof prompt !== "number" || typeof completion !== "number") return undefined;
+  return { promptTokens: prompt, completionTokens: completion };
 }

@@ -16,6 +16,25 @@ export {
   type DigitsConfig,
   type DigitsTaskPayload,
 } from "./environments/digits.js";
+export {
+  SWE_ENVIRONMENT,
+  SWE_SYSTEM_PROMPT,
+  SweEnvironment,
+  SweSandboxClient,
+  SweTaskSource,
+  firstUserMessage,
+  instanceIdFromPrompt,
+  loadSweTasks,
+  parseSweConfig,
+  resolveTaskPath,
+  sweConfigSchema,
+  sweEnvironment,
+  sweToolSchemas,
+  type SweConfig,
+  type SweDoneReason,
+  type SweEnvironmentOptions,
+  type SweSandboxApi,
+} from "./environments/swe/index.js";
 export * from "./gateway-client.js";
 export {
   runEpisode,

@@ -2,6 +2,7 @@ import {
   ensureExperimentStreams,
   errorMessage,
   experimentSubjects,
+  grpcAddress,
   openKv,
   openObjectStore,
   runService,
@@ -34,6 +35,7 @@ await runService("actor", async (ctx) => {
       requestTimeoutMs: spec.rollout.requestTimeoutMs,
     }),
     logger: ctx.logger,
+    sandboxAddress: grpcAddress(ctx.runtime.services.sandbox),
     registry: ctx.registry,
     events: ctx.events,
   });

@@ -8,6 +8,14 @@ commands:
       start nats-server, the engine and every service, train, write summary.json
   validate -f FILE
       check an RLExperiment manifest; prints "ok" or each field and problem
+  verify --task FILE --patch FILE [--instance ID] [--cache-dir DIR]
+      grade one patch for one SWE task in a fresh sandbox; prints the report as JSON
+  sandbox run --task FILE [--instance ID] [--timeout-ms N] -- COMMAND...
+      run one command in a fresh sandbox of a task; prints the observation
+  tasks build [--out DIR] [--packages a,b] [--max-per-package N] [--seed S] [--jobs N]
+      build SWE tasks from npm packages (bug synthesis and mined upstream fixes)
+  tasks check [FILE|DIR...]
+      load a task set and report every malformed task
   help, --help
       this text
 
@@ -32,7 +40,15 @@ export interface HelpArgs {
   command: "help";
 }
 
-export type CliArgs = UpArgs | ValidateArgs | HelpArgs;
+/** Commands the sandbox package implements (task sets, sandboxes, verification). */
+export interface SandboxToolArgs {
+  command: "sandbox-tool";
+  argv: string[];
+}
+
+export type CliArgs = UpArgs | ValidateArgs | HelpArgs | SandboxToolArgs;
+
+const SANDBOX_TOOL_COMMANDS = new Set(["verify", "sandbox", "tasks"]);
 
 /** Parses argv (without node and script). Throws UsageError on anything unexpected. */
 export function parseCliArgs(argv: readonly string[]): CliArgs {
@@ -62,6 +78,8 @@ export function parseCliArgs(argv: readonly string[]): CliArgs {
     if (typeof values["run-dir"] === "string") out.runDir = values["run-dir"];
     return out;
   }
+  // Parsed (and usage-checked) by the sandbox package's own entry point.
+  if (SANDBOX_TOOL_COMMANDS.has(command)) return { command: "sandbox-tool", argv: [command, ...rest] };
   throw new UsageError(`unknown command ${JSON.stringify(command)}`);
 }
 

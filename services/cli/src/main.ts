@@ -3,6 +3,7 @@ import { SpecError, errorMessage } from "@sluice/common";
 import { parseCliArgs, USAGE, type CliArgs } from "./args.js";
 import { runUp } from "./commands/up.js";
 import { runValidate } from "./commands/validate.js";
+import { runSandboxTool } from "./commands/sandbox-tool.js";
 import { UsageError } from "./errors.js";
 
 async function main(argv: readonly string[]): Promise<number> {
@@ -24,6 +25,8 @@ async function main(argv: readonly string[]): Promise<number> {
       return runValidate(args);
     case "up":
       return runUp(args);
+    case "sandbox-tool":
+      return runSandboxTool(args.argv);
   }
 }
 

@@ -1,4 +1,5 @@
 import type { contracts } from "@sluice/common";
+import type { EpisodeStats } from "./episode-stats.js";
 
 export type RunExit = "completed" | "interrupted" | "failed";
 
@@ -15,6 +16,8 @@ export interface RunSummary {
   exit: RunExit;
   error?: string;
   run_dir: string;
+  /** How the published episodes ended; absent when the stream could not be read. */
+  episodes?: EpisodeStats;
 }
 
 export interface SummaryInput {
@@ -30,6 +33,7 @@ export interface SummaryInput {
   endedAtMs: number;
   exit: RunExit;
   error?: string;
+  episodes?: EpisodeStats;
 }
 
 /** Merges the learner's dropped map with reward rejections (same reason: counts add). */
@@ -58,6 +62,7 @@ export function buildSummary(i: SummaryInput): RunSummary {
     run_dir: i.runDir,
   };
   if (i.error !== undefined) summary.error = i.error;
+  if (i.episodes !== undefined) summary.episodes = i.episodes;
   return summary;
 }
 

@@ -1,7 +1,8 @@
-import type { BoundEnvironment, EnvironmentDefinition } from "../environment.js";
+import type { BoundEnvironment, EnvironmentContext, EnvironmentDefinition } from "../environment.js";
 import { ValidationError } from "@sluice/common";
 import { UnknownEnvironmentError } from "../errors.js";
 import { digitsEnvironment } from "./digits.js";
+import { sweEnvironment } from "./swe/index.js";
 
 /** Environments by name, as `spec.environment.name` refers to them. */
 export class EnvironmentRegistry {
@@ -26,12 +27,12 @@ export class EnvironmentRegistry {
   }
 
   /** Validates the config and fixes the seed: what the actor runs episodes from. */
-  bind(name: string, rawConfig: unknown, seed: number): BoundEnvironment {
-    return this.get(name).bind(rawConfig, seed);
+  bind(name: string, rawConfig: unknown, seed: number, context: EnvironmentContext = {}): BoundEnvironment {
+    return this.get(name).bind(rawConfig, seed, context);
   }
 }
 
 /** A registry with the built-in environments. */
 export function defaultEnvironmentRegistry(): EnvironmentRegistry {
-  return new EnvironmentRegistry().register(digitsEnvironment);
+  return new EnvironmentRegistry().register(digitsEnvironment).register(sweEnvironment);
 }

@@ -30,6 +30,8 @@ export interface FakeReply {
   actionPolicyVersions?: number[];
   prefixOk?: boolean;
   policyVersion?: number;
+  /** usage.prompt_tokens (default 0): lets tests drive context limits. */
+  promptTokens?: number;
 }
 
 export interface FakeCallContext {
@@ -74,7 +76,11 @@ export function fakeCompletionBody(reply: FakeReply, observationText: string, se
         logprobs: null,
       },
     ],
-    usage: { prompt_tokens: 0, completion_tokens: action.length, total_tokens: action.length },
+    usage: {
+      prompt_tokens: reply.promptTokens ?? 0,
+      completion_tokens: action.length,
+      total_tokens: (reply.promptTokens ?? 0) + action.length,
+    },
     sluice: {
       session_id: sessionId ?? null,
       policy_version: version,

@@ -1,5 +1,5 @@
 import { existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import {
   REPO_ROOT,
   SpecError,
@@ -19,6 +19,7 @@ import {
 } from "@sluice/common";
 import type { UpArgs } from "../args.js";
 import { engineArgs } from "../engine-launch.js";
+import { collectEpisodeStats, type EpisodeStats } from "../episode-stats.js";
 import { ChildExitedError, InterruptedError, RunFailedError } from "../errors.js";
 import { formatEvent, watchEvents, type EventWatcher } from "../event-watch.js";
 import { LearnerStatusClient } from "../learner-status.js";
@@ -38,6 +39,7 @@ const SERVICE_HEALTH_TIMEOUT_MS = 60_000;
 const STOP_GRACE_MS = 10_000;
 const POLL_INTERVAL_MS = 500;
 const STATUS_CALL_TIMEOUT_MS = 2_000;
+const EPISODE_STATS_TIMEOUT_MS = 10_000;
 const TS_SERVICES_IN_ORDER: readonly ServiceName[] = ["sandbox", "gateway", "reward", "learner"];
 
 /** `sluice up`: returns the process exit code (0, 1, 2 or 130). */
@@ -114,6 +116,7 @@ class UpRun {
     if (exit === "interrupted") process.stderr.write("sluice: interrupted, stopping services\n");
 
     const published = await this.trajectoriesPublished();
+    const episodes = await this.episodeStats();
     await this.shutdown();
     const summary = buildSummary({
       experiment: this.experiment,
@@ -125,6 +128,7 @@ class UpRun {
       endedAtMs: Date.now(),
       exit,
       ...(error !== undefined ? { error } : {}),
+      ...(episodes !== undefined ? { episodes } : {}),
     });
     writeFileSync(join(this.runDir, "summary.json"), JSON.stringify(summary, null, 2) + "\n");
     process.stdout.write(summaryLine(summary) + "\n");
@@ -252,7 +256,8 @@ class UpRun {
         command: process.execPath,
         args: [main, "--runtime", runtimePath],
         cwd: REPO_ROOT,
-        env: { ...process.env, ...env },
+        // Services resolve spec-relative paths (task sets, cache dirs) against the spec's directory.
+        env: { ...process.env, SLUICE_SPEC_DIR: dirname(resolve(this.args.file)), ...env },
         logFile: join(this.logsDir, `${name}.log`),
       },
       `${LOOPBACK}:${grpcPort}`,
@@ -366,6 +371,16 @@ class UpRun {
         "trajectory stream info",
       );
       return info.state.messages;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** How episodes ended (done reasons, outcome levels, failures), for summary.json. */
+  private async episodeStats(): Promise<EpisodeStats | undefined> {
+    if (!this.nats) return undefined;
+    try {
+      return await collectEpisodeStats(this.nats, this.experiment, EPISODE_STATS_TIMEOUT_MS);
     } catch {
       return undefined;
     }
