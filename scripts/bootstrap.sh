@@ -10,10 +10,14 @@ mkdir -p "$STAMPS"
 log() { printf '[bootstrap] %s\n' "$*" >&2; }
 SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
 
-# 1. Debian packages (nats-server for JetStream, bubblewrap for sandboxes).
+# 1. Debian packages (nats-server for JetStream, bubblewrap for sandboxes; git, patch, prlimit
+#    and setpriv (util-linux) for task workspaces, grading and sandbox limits).
 missing=()
 command -v nats-server >/dev/null 2>&1 || missing+=(nats-server)
 command -v bwrap >/dev/null 2>&1 || missing+=(bubblewrap)
+command -v git >/dev/null 2>&1 || missing+=(git)
+command -v patch >/dev/null 2>&1 || missing+=(patch)
+command -v prlimit >/dev/null 2>&1 || missing+=(util-linux)
 if [ "${#missing[@]}" -gt 0 ]; then
   log "installing Debian packages: ${missing[*]}"
   $SUDO apt-get update -qq
