@@ -101,7 +101,10 @@ void describe("buildReport", () => {
       ["p1", "PASSED"],
     ]);
     assert.equal(buildReport({ ...base, submitted: false, statuses: pass }).level, "NO_SUBMIT");
-    assert.equal(buildReport({ ...base, patch: " \n\t", statuses: pass }).level, "EMPTY_PATCH");
+    const emptyRun = buildReport({ ...base, patch: " \n\t", statuses: pass });
+    assert.equal(emptyRun.level, "EMPTY_PATCH");
+    assert.equal(emptyRun.resolved, false, "an empty patch never resolves, even if the tests pass");
+    assert.deepEqual(emptyRun.report.tests_status.FAIL_TO_PASS.success, ["f1"], "tests that did run are reported");
     const none = buildReport({ ...base, patch: null });
     assert.equal(none.level, "EMPTY_PATCH");
     assert.equal(none.report.patch_is_None, true);

@@ -110,8 +110,13 @@ export function buildReport(input: BuildReportInput): GradeResult {
   let level: OutcomeLevelName;
 
   if (!input.submitted) level = "NO_SUBMIT";
-  else if (!patchExists) level = "EMPTY_PATCH";
-  else if (infrastructureError) level = "TESTS_FAIL";
+  else if (!patchExists) {
+    level = "EMPTY_PATCH";
+    // Tests run on an empty patch (task-set checks of the base state) are still reported.
+    if (input.statuses !== undefined) {
+      testsStatus = gradeTests({ FAIL_TO_PASS: input.failToPass, PASS_TO_PASS: input.passToPass }, input.statuses);
+    }
+  } else if (infrastructureError) level = "TESTS_FAIL";
   else if (!input.patchApplied) level = "PATCH_APPLY_FAILED";
   else if (input.statuses === undefined) {
     problems.push(`${input.instanceId}: no test results`);
