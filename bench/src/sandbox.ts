@@ -53,7 +53,14 @@ function pct(xs: number[], p: number): number {
 const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
 const round = (x: number, d = 2): number => Math.round(x * 10 ** d) / 10 ** d;
 
-function hostRun(argv: string[], cwd: string, env: NodeJS.ProcessEnv = process.env): Promise<number> {
+/**
+ * The sandbox gives commands a clean environment; the native side gets the same one, so the
+ * ratio measures isolation, not the host's environment (NODE_EXTRA_CA_CERTS alone costs node
+ * ~50 ms of start-up here).
+ */
+const CLEAN_ENV: NodeJS.ProcessEnv = { PATH: "/usr/local/bin:/usr/bin:/bin", LANG: "C.UTF-8", TMPDIR: "/tmp" };
+
+function hostRun(argv: string[], cwd: string, env: NodeJS.ProcessEnv = { ...CLEAN_ENV, HOME: cwd }): Promise<number> {
   return new Promise((resolve, reject) => {
     const started = performance.now();
     const child = spawn(argv[0] as string, argv.slice(1), { cwd, env, stdio: ["ignore", "pipe", "pipe"] });
@@ -134,7 +141,7 @@ async function main(): Promise<void> {
     // A task's whole suite: sandbox (runTaskTests) vs the same files natively, alternating.
     const suiteBox: number[] = [];
     const suiteHost: number[] = [];
-    const binPath = `${join(menv.nodeModulesDir, ".bin")}:${process.env["PATH"] ?? ""}`;
+    const binPath = `${join(menv.nodeModulesDir, ".bin")}:${CLEAN_ENV["PATH"] ?? ""}`;
     const visibleFiles = task.env!.test_files.filter((f) => !task.env!.hidden_paths.includes(f));
     const suiteEnv = { ...task.env!, test_files: visibleFiles };
     for (let i = 0; i < 5; i++) {
@@ -143,7 +150,7 @@ async function main(): Promise<void> {
       suiteBox.push(performance.now() - t0);
       let host = 0;
       for (const f of visibleFiles) {
-        host += await hostRun([...task.env!.test_command, f], native, { ...process.env, PATH: binPath });
+        host += await hostRun([...task.env!.test_command, f], native, { ...CLEAN_ENV, HOME: native, PATH: binPath });
       }
       suiteHost.push(host);
     }
