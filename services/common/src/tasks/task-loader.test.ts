@@ -6,8 +6,8 @@ import { after, describe, test } from "node:test";
 import { REPO_ROOT } from "../paths.js";
 import { loadTaskFile, loadTaskSet, parseTaskText } from "./task-loader.js";
 
-// Read-only upstream fixtures shared by the workspace (see their README for provenance).
-const FIXTURES = join(REPO_ROOT, "..", "shared", "fixtures", "swe-format");
+// Upstream fixtures copied verbatim into the repo (fixtures/swe-format/README.md: provenance, MIT).
+const FIXTURES = join(REPO_ROOT, "fixtures", "swe-format");
 
 const dir = mkdtempSync(join(tmpdir(), "sluice-tasks-"));
 after(() => rmSync(dir, { recursive: true, force: true }));

@@ -6,8 +6,8 @@ import { REPO_ROOT } from "../paths.js";
 import { TaskFormatError } from "./task-error.js";
 import { parseTask, taskToJson, type SweTask } from "./task-schema.js";
 
-// Read-only upstream fixtures shared by the workspace (see their README for provenance).
-const FIXTURES = join(REPO_ROOT, "..", "shared", "fixtures", "swe-format");
+// Upstream fixtures copied verbatim into the repo (fixtures/swe-format/README.md: provenance, MIT).
+const FIXTURES = join(REPO_ROOT, "fixtures", "swe-format");
 
 function readJson(rel: string): unknown {
   return JSON.parse(readFileSync(join(FIXTURES, rel), "utf8")) as unknown;

@@ -5,11 +5,9 @@ import { describe, test } from "node:test";
 import { REPO_ROOT } from "@sluice/common";
 import { parsePytestLog } from "./pytest-log-parser.js";
 
-// Upstream SWE-smith evaluation log (read-only shared fixture, provenance in its README).
+// Upstream SWE-smith evaluation log (copied verbatim into the repo; provenance in fixtures/swe-format/README.md).
 const LOG = join(
   REPO_ROOT,
-  "..",
-  "shared",
   "fixtures",
   "swe-format",
   "swe-smith",

@@ -8,7 +8,7 @@ import { buildReport, gradeTests } from "./swebench-grading.js";
 import type { TestStatus } from "./test-status.js";
 
 // Upstream SWE-smith instance, its evaluation log and the report SWE-smith computed from them.
-const SMITH = join(REPO_ROOT, "..", "shared", "fixtures", "swe-format", "swe-smith");
+const SMITH = join(REPO_ROOT, "fixtures", "swe-format", "swe-smith");
 const ID = "pandas-dev__pandas.95280573.pr_53652";
 
 const lists = { FAIL_TO_PASS: ["f1", "f2", "f3", "f4", "f5"], PASS_TO_PASS: ["p1", "p2", "p3", "p4", "p5", "p6"] };
