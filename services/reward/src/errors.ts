@@ -14,3 +14,11 @@ export class TrajectoryRejectedError extends ValidationError {
     this.trajectoryId = trajectoryId;
   }
 }
+
+/** A reward config the service cannot run (e.g. a gate on a channel that is not enabled). */
+export class RewardConfigError extends ValidationError {
+  constructor(message: string) {
+    super(`reward config: ${message}`);
+    this.name = "RewardConfigError";
+  }
+}

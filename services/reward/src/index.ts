@@ -1,11 +1,12 @@
 // Public API of @sluice/reward.
-export { TrajectoryRejectedError, type RejectReason } from "./errors.js";
+export { TrajectoryRejectedError, RewardConfigError, type RejectReason } from "./errors.js";
 export type { ChannelScorer } from "./channels/channel.js";
 export { outcomeChannel, OUTCOME_CHANNEL, OUTCOME_PRODUCER_VERSION, type OutcomeConfig } from "./channels/outcome.js";
 export {
   scoreTrajectory,
   scoreBatch,
   buildChannels,
+  compositionName,
   isInfrastructureFailure,
   COMPOSITION_SUM,
   type RewardConfig,
@@ -14,3 +15,15 @@ export {
 export { startRewardPipeline, REWARD_DURABLE, type RewardPipelineOptions, type RunningPipeline } from "./pipeline.js";
 export { rewardGrpcService, scoreBatchResponse } from "./reward-service.js";
 export { RewardMetrics } from "./reward-metrics.js";
+export {
+  stepCriticsChannel,
+  stepCriticValues,
+  STEPS_CHANNEL,
+  type StepCriticsConfig,
+} from "./channels/step-critics.js";
+export { overlongChannel, overlongPenalty, OVERLONG_CHANNEL, type OverlongConfig } from "./channels/overlong.js";
+export { vetoChannels, PATCH_TOO_LARGE, INVALID_TOOL_CALLS, TESTS_MODIFIED, type VetoConfig } from "./channels/veto.js";
+export { compose, describeComposition, type Composed, type CompositionKind } from "./composition/compose.js";
+export { graMasks, resolveGates, type Gate } from "./composition/gates.js";
+export { pureTransform } from "./composition/pure.js";
+export { RewardWindow, type WindowStats, type ChannelWindowStats } from "./reward-window.js";

@@ -8,7 +8,7 @@ await runService("reward", async (ctx) => {
   const config = ctx.runtime.spec.reward;
   await ensureExperimentStreams(ctx.nats.jsm, exp);
   const blobs = await openObjectStore(ctx.nats.nc, experimentSubjects(exp).blobBucket);
-  const metrics = new RewardMetrics(ctx.registry);
+  const metrics = new RewardMetrics(ctx.registry, config.metricsWindow);
   const pipeline = await startRewardPipeline({
     experiment: exp,
     config,

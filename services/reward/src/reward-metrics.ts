@@ -1,10 +1,23 @@
-import { counter, gauge, histogram, type ServiceContext, type contracts } from "@sluice/common";
+import { contracts, counter, gauge, histogram, type ServiceContext } from "@sluice/common";
 import type { RejectReason } from "./errors.js";
+import { isInfrastructureFailure } from "./scorer.js";
+import { RewardWindow } from "./reward-window.js";
 
 type Registry = ServiceContext["registry"];
 
-/** Prometheus metrics of the reward service. */
+/**
+ * Prometheus metrics of the reward service. CR / MR / RR, per-channel means before and
+ * after gating and gate-open rates are gauges over a sliding window of the last
+ * `windowSize` scored episodes (infrastructure failures left out); the `*_total`
+ * counters (episodes, submitted, modified, resolved, gate opens) allow rates over any range.
+ */
 export class RewardMetrics {
+  private readonly window: RewardWindow;
+  private readonly rates;
+  private readonly channelWindowMean;
+  private readonly gateOpenRate;
+  private readonly episodesTotal;
+  private readonly gateOpenTotal;
   private readonly scored;
   private readonly rejected;
   private readonly malformed;
@@ -14,7 +27,38 @@ export class RewardMetrics {
   private readonly reward;
   private readonly latency;
 
-  constructor(registry: Registry) {
+  constructor(registry: Registry, windowSize = 256) {
+    this.window = new RewardWindow(windowSize);
+    this.rates = gauge(
+      registry,
+      "sluice_reward_outcome_rate",
+      "G-RA rates over the last N scored episodes: completion (CR, submitted), modification (MR, modified and submitted), resolution (RR)",
+      ["rate"],
+    );
+    this.channelWindowMean = gauge(
+      registry,
+      "sluice_reward_channel_window_mean",
+      "mean channel value over the last N scored episodes, before (stage=raw) and after (stage=gated) gating",
+      ["channel", "stage"],
+    );
+    this.gateOpenRate = gauge(
+      registry,
+      "sluice_reward_gate_open_rate",
+      "share of the last N scored episodes in which the channel counted (gate open)",
+      ["channel"],
+    );
+    this.episodesTotal = counter(
+      registry,
+      "sluice_reward_episodes_total",
+      "scored episodes that are not infrastructure failures, by what they did (kind=all|submitted|modified|resolved)",
+      ["kind"],
+    );
+    this.gateOpenTotal = counter(
+      registry,
+      "sluice_reward_gate_open_total",
+      "episodes in which the channel's gate was open",
+      ["channel"],
+    );
     this.scored = counter(registry, "sluice_reward_trajectories_scored_total", "trajectories scored");
     this.rejected = counter(registry, "sluice_reward_trajectories_rejected_total", "trajectories rejected, by reason", [
       "reason",
@@ -57,6 +101,26 @@ export class RewardMetrics {
       }
     }
     for (const [channel, { total, n }] of sums) this.channelMean.set({ channel }, total / n);
+    const episodes = batch.filter((s) => s.trajectory === undefined || !isInfrastructureFailure(s.trajectory));
+    if (episodes.length === 0) return;
+    for (const s of episodes) {
+      this.window.add(s);
+      const o = s.trajectory?.outcome;
+      this.episodesTotal.inc({ kind: "all" });
+      if (o?.submitted) this.episodesTotal.inc({ kind: "submitted" });
+      if (o?.submitted && o.modified) this.episodesTotal.inc({ kind: "modified" });
+      if (o?.level === contracts.OutcomeLevel.OUTCOME_LEVEL_RESOLVED) this.episodesTotal.inc({ kind: "resolved" });
+      for (const c of s.channels) if (c.gatePassed) this.gateOpenTotal.inc({ channel: c.name });
+    }
+    const w = this.window.stats();
+    this.rates.set({ rate: "completion" }, w.completionRate);
+    this.rates.set({ rate: "modification" }, w.modificationRate);
+    this.rates.set({ rate: "resolution" }, w.resolutionRate);
+    for (const [channel, c] of w.channels) {
+      this.channelWindowMean.set({ channel, stage: "raw" }, c.meanRaw);
+      this.channelWindowMean.set({ channel, stage: "gated" }, c.meanGated);
+      this.gateOpenRate.set({ channel }, c.gateOpenRate);
+    }
   }
 
   recordInfraFailed(failure: string): void {

@@ -1,17 +1,57 @@
 import { contracts, errorMessage, validateTrajectory, type ExperimentSpec } from "@sluice/common";
 import type { ChannelScorer } from "./channels/channel.js";
 import { outcomeChannel } from "./channels/outcome.js";
-import { TrajectoryRejectedError } from "./errors.js";
+import { overlongChannel } from "./channels/overlong.js";
+import { stepCriticsChannel } from "./channels/step-critics.js";
+import { vetoChannels } from "./channels/veto.js";
+import { compose, describeComposition } from "./composition/compose.js";
+import { resolveGates } from "./composition/gates.js";
+import { pureTransform } from "./composition/pure.js";
+import { RewardConfigError, TrajectoryRejectedError } from "./errors.js";
 
 export type RewardConfig = ExperimentSpec["reward"];
 
+/** The composition of the default config (every channel summed with its weight). */
 export const COMPOSITION_SUM = "sum";
 
 const { FailureKind } = contracts;
 
-/** The channels a reward config enables, in composition order. */
+/**
+ * The channels a reward config enables, in composition order. Throws RewardConfigError
+ * when a G-RA gate or the PURE transform names a channel that is not enabled.
+ */
 export function buildChannels(config: RewardConfig): ChannelScorer[] {
-  return [outcomeChannel(config.outcome)];
+  const channels: ChannelScorer[] = [outcomeChannel(config.outcome)];
+  if (config.stepCritics.enabled) channels.push(stepCriticsChannel(config.stepCritics));
+  if (config.overlong.enabled) channels.push(overlongChannel(config.overlong));
+  channels.push(...vetoChannels(config.veto));
+  const names = new Set(channels.filter((c) => c.veto !== true).map((c) => c.name));
+  const gated = config.composition.kind === "gra" ? config.composition.gates.map((g) => g.channel) : [];
+  for (const name of [...gated, ...config.pure.channels]) {
+    if (!names.has(name)) {
+      throw new RewardConfigError(`"${name}" is not an enabled reward channel (enabled: ${[...names].join(", ")})`);
+    }
+  }
+  return channels;
+}
+
+/** The name and parameters of the composition a config uses, as recorded on scored trajectories. */
+export function compositionName(config: RewardConfig, channels: readonly ChannelScorer[]): string {
+  return describeComposition(
+    config.composition.kind,
+    resolveGates(config),
+    channels.map((c) => c.name),
+    new Set(channels.filter((c) => c.veto === true).map((c) => c.name)),
+    config.pure,
+  );
+}
+
+/** A channel's value after the configured PURE min-form transform of its per-turn values. */
+function applyPure(ch: contracts.RewardChannel, config: RewardConfig): contracts.RewardChannel {
+  if (!config.pure.channels.includes(ch.name) || ch.perTurn.length === 0) return ch;
+  const perTurn = pureTransform(ch.perTurn, config.pure.temperature);
+  // Episode value = Σ_i r′_i ≈ min_i r_i (PURE, arXiv 2504.15275)
+  return { ...ch, perTurn, value: perTurn.reduce((a, b) => a + b, 0) };
 }
 
 /** True when the episode failed for an infrastructure reason (masked by the learner). */
@@ -37,6 +77,7 @@ export function scoreTrajectory(
   } catch (err) {
     throw new TrajectoryRejectedError(trajectory.trajectoryId, "inconsistent", errorMessage(err), { cause: err });
   }
+  const composition = compositionName(config, channels);
   if (isInfrastructureFailure(trajectory)) {
     return {
       trajectory,
@@ -50,23 +91,18 @@ export function scoreTrajectory(
       })),
       reward: 0,
       perTurnReward: [],
-      composition: COMPOSITION_SUM,
+      composition,
       scoredAtMs: now(),
     };
   }
-  const values = channels.map((c) => c.score(trajectory));
-  // Per-turn rewards exist only when some channel scores turns; otherwise the field stays
-  // empty so the learner can tell "no per-turn signal" from "all turns scored 0".
-  const perTurnReward = values.some((v) => v.perTurn.length > 0) ? trajectory.turns.map(() => 0) : [];
-  let reward = 0;
-  for (const ch of values) {
-    const weight = ch.gatePassed ? ch.weight : 0;
-    reward += weight * ch.value;
-    ch.perTurn.forEach((v, i) => {
-      if (i < perTurnReward.length) perTurnReward[i] = (perTurnReward[i] ?? 0) + weight * v;
-    });
-  }
-  return { trajectory, channels: values, reward, perTurnReward, composition: COMPOSITION_SUM, scoredAtMs: now() };
+  const values = channels.map((c) => applyPure(c.score(trajectory), config));
+  const composed = compose(values, {
+    kind: config.composition.kind,
+    gates: resolveGates(config),
+    vetoes: new Set(channels.filter((c) => c.veto === true).map((c) => c.name)),
+    turns: trajectory.turns.length,
+  });
+  return { trajectory, ...composed, composition, scoredAtMs: now() };
 }
 
 export interface BatchResult {

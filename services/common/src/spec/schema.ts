@@ -64,6 +64,154 @@ const outcomeLevels = z
   })
   .strict();
 
+const outcomeLevelName = z.enum(["NO_SUBMIT", "EMPTY_PATCH", "PATCH_APPLY_FAILED", "TESTS_FAIL", "RESOLVED"]);
+
+/** One rule-based step critic: `reward` on a turn that passes the check, `penalty` on one that fails it. */
+const stepCritic = (what: string, enabled: boolean, reward: number, penalty: number) =>
+  z
+    .object({
+      enabled: z.boolean().default(enabled).describe(`score ${what}; default ${enabled}`),
+      reward: z.number().default(reward).describe(`per-turn value when the check passes; default ${reward}`),
+      penalty: z.number().default(penalty).describe(`per-turn value when the check fails; default ${penalty}`),
+    })
+    .strict()
+    .prefault({});
+
+const stepCriticsSchema = z
+  .object({
+    enabled: z
+      .boolean()
+      .default(false)
+      .describe(
+        "add the rule-based step-critic channel `steps` (G-RA's low-level rewards, arXiv 2508.10548); default false",
+      ),
+    weight: z.number().default(1).describe("channel weight in the composition; default 1"),
+    validToolCall: stepCritic("a turn whose tool calls are all well formed and valid (ToolCall.valid)", true, 0.1, 0),
+    commandSucceeded: stepCritic("a turn whose bash-like tool calls all exited 0", true, 0.1, 0),
+    editApplied: stepCritic("a turn whose file edits (create/str_replace/insert) all applied", true, 0.1, 0),
+    noRepeat: stepCritic("a turn that does not exactly repeat the previous turn's action", true, 0, -0.1),
+    bashTools: z
+      .array(z.string().min(1))
+      .default(["bash", "execute_bash"])
+      .describe('tool names whose exit_code is a command status; default ["bash", "execute_bash"]'),
+    editTools: z
+      .array(z.string().min(1))
+      .default(["str_replace_editor", "file_editor"])
+      .describe('tool names that edit files; default ["str_replace_editor", "file_editor"]'),
+    editCommands: z
+      .array(z.string().min(1))
+      .default(["create", "str_replace", "insert"])
+      .describe('editor `command` arguments that modify a file; default ["create", "str_replace", "insert"]'),
+  })
+  .strict();
+
+const overlongSchema = z
+  .object({
+    enabled: z
+      .boolean()
+      .default(false)
+      .describe("add DAPO's soft overlong punishment channel `overlong` (arXiv 2503.14476); default false"),
+    maxLength: z.number().int().positive().default(20480).describe("L_max in action tokens; default 20480 (DAPO)"),
+    cacheLength: z
+      .number()
+      .int()
+      .positive()
+      .default(4096)
+      .describe("L_c, the soft punishment interval; default 4096 (DAPO); must be < maxLength"),
+    scope: z
+      .enum(["episode", "turn"])
+      .default("episode")
+      .describe(
+        "episode: |y| = all action tokens of the episode; turn: each turn's own length, summed; default episode",
+      ),
+    weight: z.number().default(1).describe("channel weight in the composition; default 1"),
+  })
+  .strict()
+  .refine((o) => o.cacheLength < o.maxLength, {
+    message: "cacheLength must be below maxLength",
+    path: ["cacheLength"],
+  });
+
+const vetoSchema = z
+  .object({
+    patchTooLarge: z
+      .object({
+        enabled: z.boolean().default(false).describe("veto `patch_too_large`; default false"),
+        maxBytes: z
+          .number()
+          .int()
+          .positive()
+          .default(1_000_000)
+          .describe(
+            "fail when the verifier report says patch_too_large or its size_bytes / patch_bytes exceed this; default 1000000",
+          ),
+      })
+      .strict()
+      .prefault({}),
+    invalidToolCalls: z
+      .object({
+        enabled: z.boolean().default(false).describe("veto `invalid_tool_calls`; default false"),
+        max: z.number().int().min(0).default(0).describe("invalid tool calls allowed before the veto fails; default 0"),
+      })
+      .strict()
+      .prefault({}),
+    testsModified: z
+      .object({
+        enabled: z.boolean().default(false).describe("veto `tests_modified`; default false"),
+        key: z
+          .string()
+          .min(1)
+          .default("tests_modified")
+          .describe(
+            'fail when Trajectory.metadata[key] is "true" or the verifier report\'s key is true; default tests_modified',
+          ),
+      })
+      .strict()
+      .prefault({}),
+  })
+  .strict()
+  .describe("rubric-style veto channels: a failed check zeroes the total reward (structurally a G-RA gate)");
+
+const pureSchema = z
+  .object({
+    channels: z
+      .array(z.string().min(1))
+      .default([])
+      .describe("step channels whose per-turn values get PURE's min-form credit (arXiv 2504.15275); default none"),
+    temperature: z.number().positive().default(0.1).describe("T in w_i = softmax_i(-r_i/T); default 0.1 (PURE)"),
+  })
+  .strict();
+
+const gateSchema = z
+  .object({
+    channel: z.string().min(1).describe("channel name"),
+    priority: z.number().default(1).describe("p_i; channels not listed have priority 0; default 1"),
+    threshold: z
+      .union([z.number(), outcomeLevelName])
+      .default("TESTS_FAIL")
+      .describe(
+        "delta_i, compared with >= on the channel's raw value; a level name means that level's configured outcome value; default TESTS_FAIL",
+      ),
+  })
+  .strict();
+
+const compositionSchema = z
+  .object({
+    kind: z
+      .enum(["sum", "dra", "gra"])
+      .default("sum")
+      .describe(
+        "sum / dra: R = r_high + sum_t r_low,t (direct accumulation); gra: G-RA prioritised gates (arXiv 2508.10548); default sum",
+      ),
+    gates: z
+      .array(gateSchema)
+      .default([{ channel: "outcome", priority: 1, threshold: "TESTS_FAIL" }])
+      .describe(
+        "G-RA gates (kind gra only); default: outcome at priority 1 with delta = TESTS_FAIL (a submitted non-empty patch opens it); set threshold RESOLVED for 'only when resolved'",
+      ),
+  })
+  .strict();
+
 export const rewardSchema = z
   .object({
     outcome: z
@@ -76,6 +224,17 @@ export const rewardSchema = z
       })
       .strict()
       .prefault({}),
+    stepCritics: stepCriticsSchema.prefault({}),
+    overlong: overlongSchema.prefault({}),
+    veto: vetoSchema.prefault({}),
+    pure: pureSchema.prefault({}),
+    composition: compositionSchema.prefault({}),
+    metricsWindow: z
+      .number()
+      .int()
+      .positive()
+      .default(256)
+      .describe("CR / MR / RR and per-channel means are over the last N scored episodes; default 256"),
   })
   .strict();
 

@@ -7,5 +7,10 @@ import type { contracts } from "@sluice/common";
  */
 export interface ChannelScorer {
   readonly name: string;
+  /**
+   * A veto channel (rubric-style check) scores 1 when its check passes and 0 when it fails;
+   * it adds nothing to the sum, and a failure zeroes the composed total.
+   */
+  readonly veto?: boolean;
   score(trajectory: contracts.Trajectory): contracts.RewardChannel;
 }
