@@ -22,3 +22,11 @@ export class RewardConfigError extends ValidationError {
     this.name = "RewardConfigError";
   }
 }
+
+/** A reward config value the service recognises but cannot run yet. */
+export class UnsupportedConfigError extends ValidationError {
+  constructor(message: string) {
+    super(`reward config unsupported: ${message}`);
+    this.name = "UnsupportedConfigError";
+  }
+}

@@ -27,3 +27,26 @@ export { compose, describeComposition, type Composed, type CompositionKind } fro
 export { graMasks, resolveGates, type Gate } from "./composition/gates.js";
 export { pureTransform } from "./composition/pure.js";
 export { RewardWindow, type WindowStats, type ChannelWindowStats } from "./reward-window.js";
+export { UnsupportedConfigError } from "./errors.js";
+export { type ChannelDeps } from "./scorer.js";
+export { oniChannel, oniValues, turnAnnotationKeys, ONI_CHANNEL, type LabelLookup } from "./channels/oni.js";
+export {
+  prmChannel,
+  prmChannelValue,
+  prmPrompt,
+  createPrmParser,
+  prmScoresFromAnswers,
+  PrmJudge,
+  PRM_CHANNEL,
+  type PrmScores,
+} from "./channels/prm.js";
+export { judgedChannels } from "./judged-channels.js";
+export { PrmMetrics } from "./prm-metrics.js";
+export { startOniService, type OniService, type OniServiceOptions } from "./oni/service.js";
+export {
+  decodeAnnotationRequest,
+  decodeAnnotationResult,
+  type AnnotationRequest,
+  type AnnotationResult,
+} from "./oni/annotation-messages.js";
+export { scoreBatchResponseJudged, type RewardServiceDeps } from "./reward-service.js";

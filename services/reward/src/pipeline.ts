@@ -16,9 +16,18 @@ import {
   type NatsHandles,
   type ObjectStore,
 } from "@sluice/common";
+import type { PrmJudge, PrmScores } from "./channels/prm.js";
 import { TrajectoryRejectedError } from "./errors.js";
+import { judgedChannels } from "./judged-channels.js";
+import type { PrmMetrics } from "./prm-metrics.js";
 import type { RewardMetrics } from "./reward-metrics.js";
-import { buildChannels, isInfrastructureFailure, scoreTrajectory, type RewardConfig } from "./scorer.js";
+import {
+  buildChannels,
+  isInfrastructureFailure,
+  scoreTrajectory,
+  type ChannelDeps,
+  type RewardConfig,
+} from "./scorer.js";
 
 export const REWARD_DURABLE = "reward";
 
@@ -39,6 +48,13 @@ export interface RewardPipelineOptions {
   fetchExpiresMs?: number;
   /** Deadline for one object-store read or publish. */
   ioTimeoutMs?: number;
+  /** What channels read besides the trajectory (ONI's label store). */
+  deps?: ChannelDeps;
+  /** ONI's annotator: every scored trajectory's turns are enqueued (never awaited). */
+  oni?: { enqueueTrajectory(t: contracts.Trajectory): number };
+  /** The PRM judge; awaited per trajectory under its batch deadline. */
+  prm?: PrmJudge;
+  prmMetrics?: PrmMetrics;
 }
 
 export interface RunningPipeline {
@@ -67,7 +83,7 @@ export async function startRewardPipeline(o: RewardPipelineOptions): Promise<Run
   });
   let pump = await ConsumerPump.start(o.nats, s.trajStream, REWARD_DURABLE);
   const publisher = new DedupePublisher(o.nats, o.blobs, ioTimeoutMs);
-  const channels = buildChannels(o.config);
+  const channels = buildChannels(o.config, o.deps);
   const log = o.logger.child({ loop: "reward-pipeline" });
 
   const handle = async (msg: JsMsg): Promise<Outcome> => {
@@ -92,9 +108,20 @@ export async function startRewardPipeline(o: RewardPipelineOptions): Promise<Run
       });
       return "malformed";
     }
+    const onPrm = async (scores: PrmScores): Promise<void> => {
+      o.prmMetrics?.record(scores);
+      if (scores.failed === 0) return;
+      await o.events.emit({
+        kind: "prm_judge_failed",
+        severity: "warning",
+        message: `PRM judge failed for ${scores.failed} of ${trajectory.turns.length} turns; default scores used: ${scores.error ?? ""}`,
+        attributes: { ...where, trajectoryId: trajectory.trajectoryId, failedTurns: String(scores.failed) },
+      });
+    };
+    const external = await judgedChannels(trajectory, o.config, o.prm, o.signal, onPrm);
     let scored: contracts.ScoredTrajectory;
     try {
-      scored = scoreTrajectory(trajectory, o.config, channels);
+      scored = scoreTrajectory(trajectory, o.config, channels, Date.now, external);
     } catch (err) {
       if (!(err instanceof TrajectoryRejectedError)) throw err;
       o.metrics.recordRejected(err.reason);
@@ -106,6 +133,8 @@ export async function startRewardPipeline(o: RewardPipelineOptions): Promise<Run
       });
       return "rejected";
     }
+    // ONI: annotation is asynchronous; the intrinsic reward is late-bound (0 until labelled).
+    if (o.oni && !isInfrastructureFailure(trajectory)) o.oni.enqueueTrajectory(trajectory);
     try {
       const bytes = contracts.ScoredTrajectory.encode(scored).finish();
       await publisher.publish(s.scored, bytes, trajectory.trajectoryId);
@@ -143,19 +172,22 @@ export async function startRewardPipeline(o: RewardPipelineOptions): Promise<Run
         }
         continue;
       }
-      for (const msg of batch) {
-        let outcome: Outcome;
-        try {
-          outcome = await handle(msg);
-        } catch (err) {
-          log.error("unexpected error scoring a message; will retry", { subject: msg.subject, seq: msg.seq, err });
-          outcome = "retry";
-        }
-        if (outcome === "retry") msg.nak(1_000);
-        else if (outcome === "scored") msg.ack();
-        // No reason argument: nats-server 2.9 does not parse "+TERM <reason>" and redelivers.
-        else msg.term();
-      }
+      // Messages of a batch are handled concurrently: PRM judge calls overlap.
+      await Promise.all(
+        batch.map(async (msg) => {
+          let outcome: Outcome;
+          try {
+            outcome = await handle(msg);
+          } catch (err) {
+            log.error("unexpected error scoring a message; will retry", { subject: msg.subject, seq: msg.seq, err });
+            outcome = "retry";
+          }
+          if (outcome === "retry") msg.nak(1_000);
+          else if (outcome === "scored") msg.ack();
+          // No reason argument: nats-server 2.9 does not parse "+TERM <reason>" and redelivers.
+          else msg.term();
+        }),
+      );
     }
     log.info("reward pipeline stopped");
   };

@@ -1,26 +1,58 @@
 import { contracts, unaryHandler, type GrpcServiceRegistration } from "@sluice/common";
+import type { PrmJudge } from "./channels/prm.js";
+import { judgedChannels } from "./judged-channels.js";
+import type { PrmMetrics } from "./prm-metrics.js";
 import type { RewardMetrics } from "./reward-metrics.js";
-import { isInfrastructureFailure, scoreBatch, type RewardConfig } from "./scorer.js";
+import { isInfrastructureFailure, scoreBatch, type ChannelDeps, type RewardConfig } from "./scorer.js";
 
-/** gRPC RewardService: ScoreBatch scores synchronously; rejected trajectories come back with reasons. */
-export function rewardGrpcService(config: RewardConfig, metrics?: RewardMetrics): GrpcServiceRegistration {
+/** What ScoreBatch uses besides the config: ONI's label store, the PRM judge. */
+export interface RewardServiceDeps {
+  deps?: ChannelDeps;
+  prm?: PrmJudge;
+  prmMetrics?: PrmMetrics;
+}
+
+/** gRPC RewardService: ScoreBatch scores (PRM judge awaited); rejected trajectories come back with reasons. */
+export function rewardGrpcService(
+  config: RewardConfig,
+  metrics?: RewardMetrics,
+  services: RewardServiceDeps = {},
+): GrpcServiceRegistration {
   return {
     name: "sluice.v1.RewardService",
     definition: contracts.RewardServiceService,
     implementation: {
       scoreBatch: unaryHandler<contracts.ScoreBatchRequest, contracts.ScoreBatchResponse>(async (req) =>
-        scoreBatchResponse(req, config, metrics),
+        scoreBatchResponseJudged(req, config, metrics, services),
       ),
     },
   };
+}
+
+/** ScoreBatch with judged channels (PRM) scored first, concurrently per trajectory. */
+export async function scoreBatchResponseJudged(
+  req: contracts.ScoreBatchRequest,
+  config: RewardConfig,
+  metrics: RewardMetrics | undefined,
+  services: RewardServiceDeps,
+): Promise<contracts.ScoreBatchResponse> {
+  const judged = await Promise.all(
+    req.trajectories.map((t) =>
+      judgedChannels(t, config, services.prm, undefined, (s) => services.prmMetrics?.record(s)),
+    ),
+  );
+  const byId = new Map(req.trajectories.map((t, i) => [t, judged[i] ?? new Map<string, contracts.RewardChannel>()]));
+  return scoreBatchResponse(req, config, metrics, services.deps, (t) => byId.get(t) ?? new Map());
 }
 
 export function scoreBatchResponse(
   req: contracts.ScoreBatchRequest,
   config: RewardConfig,
   metrics?: RewardMetrics,
+  deps: ChannelDeps = {},
+  external?: (t: contracts.Trajectory) => ReadonlyMap<string, contracts.RewardChannel>,
 ): contracts.ScoreBatchResponse {
-  const { scored, rejected } = scoreBatch(req.trajectories, config);
+  const { scored, rejected } = scoreBatch(req.trajectories, config, deps, external);
   if (metrics) {
     metrics.recordScored(scored);
     for (const s of scored) {

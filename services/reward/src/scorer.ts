@@ -1,13 +1,15 @@
 import { contracts, errorMessage, validateTrajectory, type ExperimentSpec } from "@sluice/common";
 import type { ChannelScorer } from "./channels/channel.js";
+import { oniChannel, type LabelLookup } from "./channels/oni.js";
 import { outcomeChannel } from "./channels/outcome.js";
 import { overlongChannel } from "./channels/overlong.js";
+import { prmChannel } from "./channels/prm.js";
 import { stepCriticsChannel } from "./channels/step-critics.js";
 import { vetoChannels } from "./channels/veto.js";
 import { compose, describeComposition } from "./composition/compose.js";
 import { resolveGates } from "./composition/gates.js";
 import { pureTransform } from "./composition/pure.js";
-import { RewardConfigError, TrajectoryRejectedError } from "./errors.js";
+import { RewardConfigError, TrajectoryRejectedError, UnsupportedConfigError } from "./errors.js";
 
 export type RewardConfig = ExperimentSpec["reward"];
 
@@ -16,14 +18,47 @@ export const COMPOSITION_SUM = "sum";
 
 const { FailureKind } = contracts;
 
+/** What some channels read besides the trajectory. */
+export interface ChannelDeps {
+  /** ONI's label store (required when `oni.enabled`). */
+  labels?: LabelLookup;
+}
+
+/** A channel whose weight is scaled by ONI's c_ext (r_t = c_ext · r_ext,t + c_int · …). */
+function scaleWeight(channel: ChannelScorer, cExt: number): ChannelScorer {
+  if (cExt === 1) return channel;
+  return {
+    ...channel,
+    score: (t) => {
+      const v = channel.score(t);
+      return { ...v, weight: cExt * v.weight }; // c_ext · r_ext
+    },
+  };
+}
+
+/** ONI's intrinsic channel, when enabled; only the retrieval variant runs in the service today. */
+function oniChannels(config: RewardConfig, deps: ChannelDeps): ChannelScorer[] {
+  if (!config.oni.enabled) return [];
+  if (config.oni.rewardType !== "retrieval") {
+    throw new UnsupportedConfigError(
+      `oni.rewardType "${config.oni.rewardType}" needs a reward model trained by the engine, which is not wired yet; use "retrieval"`,
+    );
+  }
+  if (!deps.labels) throw new RewardConfigError("oni.enabled needs the ONI label store");
+  return [oniChannel(config.oni, deps.labels)];
+}
+
 /**
  * The channels a reward config enables, in composition order. Throws RewardConfigError
  * when a G-RA gate or the PURE transform names a channel that is not enabled.
  */
-export function buildChannels(config: RewardConfig): ChannelScorer[] {
-  const channels: ChannelScorer[] = [outcomeChannel(config.outcome)];
-  if (config.stepCritics.enabled) channels.push(stepCriticsChannel(config.stepCritics));
-  if (config.overlong.enabled) channels.push(overlongChannel(config.overlong));
+export function buildChannels(config: RewardConfig, deps: ChannelDeps = {}): ChannelScorer[] {
+  const extrinsic: ChannelScorer[] = [outcomeChannel(config.outcome)];
+  if (config.stepCritics.enabled) extrinsic.push(stepCriticsChannel(config.stepCritics));
+  if (config.overlong.enabled) extrinsic.push(overlongChannel(config.overlong));
+  if (config.prm.enabled) extrinsic.push(prmChannel(config.prm));
+  const cExt = config.oni.enabled ? config.oni.cExt : 1;
+  const channels = [...extrinsic.map((c) => scaleWeight(c, cExt)), ...oniChannels(config, deps)];
   channels.push(...vetoChannels(config.veto));
   const names = new Set(channels.filter((c) => c.veto !== true).map((c) => c.name));
   const gated = config.composition.kind === "gra" ? config.composition.gates.map((g) => g.channel) : [];
@@ -71,6 +106,7 @@ export function scoreTrajectory(
   config: RewardConfig,
   channels: readonly ChannelScorer[] = buildChannels(config),
   now: () => number = Date.now,
+  external: ReadonlyMap<string, contracts.RewardChannel> = new Map(),
 ): contracts.ScoredTrajectory {
   try {
     validateTrajectory(trajectory);
@@ -95,7 +131,8 @@ export function scoreTrajectory(
       scoredAtMs: now(),
     };
   }
-  const values = channels.map((c) => applyPure(c.score(trajectory), config));
+  // A channel scored outside (asynchronously, e.g. the PRM judge) replaces its synchronous face.
+  const values = channels.map((c) => applyPure(external.get(c.name) ?? c.score(trajectory), config));
   const composed = compose(values, {
     kind: config.composition.kind,
     gates: resolveGates(config),
@@ -111,12 +148,17 @@ export interface BatchResult {
 }
 
 /** Scores a batch; a rejected trajectory does not affect the others. */
-export function scoreBatch(trajectories: readonly contracts.Trajectory[], config: RewardConfig): BatchResult {
-  const channels = buildChannels(config);
+export function scoreBatch(
+  trajectories: readonly contracts.Trajectory[],
+  config: RewardConfig,
+  deps: ChannelDeps = {},
+  external: (t: contracts.Trajectory) => ReadonlyMap<string, contracts.RewardChannel> = () => new Map(),
+): BatchResult {
+  const channels = buildChannels(config, deps);
   const out: BatchResult = { scored: [], rejected: [] };
   for (const t of trajectories) {
     try {
-      out.scored.push(scoreTrajectory(t, config, channels));
+      out.scored.push(scoreTrajectory(t, config, channels, Date.now, external(t)));
     } catch (err) {
       if (!(err instanceof TrajectoryRejectedError)) throw err;
       out.rejected.push(err);

@@ -1,4 +1,18 @@
 import { z } from "zod";
+import { oniSchema } from "./oni-schema.js";
+import { prmSchema } from "./prm-schema.js";
+
+// Types only: the schemas themselves are reached through rewardSchema (the public value
+// exports of @sluice/common are pinned).
+export type {
+  OniConfig,
+  OniJudgeConfig,
+  OniParserConfig,
+  OniAnnotatorConfig,
+  OniScheduleConfig,
+  OniRankingConfig,
+} from "./oni-schema.js";
+export type { PrmConfig } from "./prm-schema.js";
 
 /**
  * The experiment spec. A local YAML file and the `spec` of an `RLExperiment` custom
@@ -229,6 +243,10 @@ export const rewardSchema = z
     veto: vetoSchema.prefault({}),
     pure: pureSchema.prefault({}),
     composition: compositionSchema.prefault({}),
+    prm: prmSchema.prefault({}).describe("generative PRM step channel `prm` (judge-scored steps); default off"),
+    oni: oniSchema
+      .prefault({})
+      .describe("ONI asynchronous LLM annotation and intrinsic channel `oni` (arXiv 2410.23022); default off"),
     metricsWindow: z
       .number()
       .int()
