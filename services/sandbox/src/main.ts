@@ -5,6 +5,7 @@ import { defaultCacheDir } from "./environments/cache-dir.js";
 import { sandboxRegistration } from "./sandbox-service.js";
 import type { SwerexServer } from "./swerex/index.js";
 import { startSwerexWiring, SWEREX_KEY_FILE } from "./swerex-wiring.js";
+import { sandboxDefaultsFromSpec } from "./spec-defaults.js";
 
 /** Spec paths are relative to the spec file (`sluice up` exports its directory). */
 function specPath(path: string): string {
@@ -18,17 +19,7 @@ await runService("sandbox", async (ctx) => {
   const backend = await BubblewrapBackend.create({
     baseDir: join(ctx.runtime.runDir, "sandboxes"),
     maxSandboxes: s.maxSandboxes,
-    defaults: {
-      limits: {
-        memoryBytes: s.memoryBytes,
-        maxProcesses: s.maxProcesses,
-        maxFileBytes: s.maxFileBytes,
-        maxOpenFiles: s.maxOpenFiles,
-        cpuSeconds: s.cpuSeconds,
-      },
-      commandTimeoutMs: s.commandTimeoutMs,
-      maxOutputBytes: s.maxOutputBytes,
-    },
+    defaults: sandboxDefaultsFromSpec(s),
     logger: ctx.logger,
   });
   const swe = {

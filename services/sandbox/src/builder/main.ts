@@ -7,7 +7,6 @@ import {
   createLogger,
   errorMessage,
   loadTaskSet,
-  sandboxSchema,
   taskToJson,
   ValidationError,
   type Logger,
@@ -22,6 +21,7 @@ import { renderReadme, type BuildReport, type PackageBuildReport } from "./repor
 import { DEFAULT_KEEP_RULES } from "./selection.js";
 import { safePackageName, synthesizeTasks } from "./synth.js";
 import { mineUpstreamFixes } from "./upstream.js";
+import { sandboxDefaultsFromSpec } from "../spec-defaults.js";
 
 const REPORT_FILE = "reports/build-report.json";
 
@@ -65,22 +65,11 @@ export async function buildTaskSet(
   const started = performance.now();
   await mkdir(options.outDir, { recursive: true });
   const baseDir = await mkdtemp(join(tmpdir(), "sluice-tasks-build-"));
-  const d = sandboxSchema.parse({});
   // Sandbox uid must reach the cached dependencies; the defaults match the sandbox service.
   const backend = await BubblewrapBackend.create({
     baseDir,
     maxSandboxes: options.jobs * 4,
-    defaults: {
-      limits: {
-        memoryBytes: d.memoryBytes,
-        maxProcesses: d.maxProcesses,
-        maxFileBytes: d.maxFileBytes,
-        maxOpenFiles: d.maxOpenFiles,
-        cpuSeconds: d.cpuSeconds,
-      },
-      commandTimeoutMs: d.commandTimeoutMs,
-      maxOutputBytes: d.maxOutputBytes,
-    },
+    defaults: sandboxDefaultsFromSpec(),
     logger: logger.child({ component: "sandbox" }),
   });
   const ctx: BuildContext = {

@@ -4,7 +4,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { createLogger, errorMessage, loadTaskSet, sandboxSchema, SluiceError, ValidationError } from "@sluice/common";
+import { createLogger, errorMessage, loadTaskSet, SluiceError, ValidationError } from "@sluice/common";
 import { BubblewrapBackend } from "../bubblewrap-backend.js";
 import { runTasksBuild } from "../builder/main.js";
 import { defaultCacheDir } from "../environments/cache-dir.js";
@@ -12,6 +12,7 @@ import { createTaskSandbox } from "../environments/task-sandbox.js";
 import { formatObservation } from "../tools/index.js";
 import { Verifier } from "../verifier.js";
 import { readOneTask, readPatch } from "./task-input.js";
+import { sandboxDefaultsFromSpec } from "../spec-defaults.js";
 
 const USAGE = `usage:
   sluice verify --task FILE --patch FILE [--instance ID] [--cache-dir DIR]
@@ -26,21 +27,10 @@ const logger = createLogger({ experiment: "cli", component: "sandbox-cli", level
 
 async function withBackend<T>(fn: (backend: BubblewrapBackend) => Promise<T>): Promise<T> {
   const baseDir = await mkdtemp(join(tmpdir(), "sluice-cli-sandboxes-"));
-  const d = sandboxSchema.parse({});
   const backend = await BubblewrapBackend.create({
     baseDir,
     maxSandboxes: 4,
-    defaults: {
-      limits: {
-        memoryBytes: d.memoryBytes,
-        maxProcesses: d.maxProcesses,
-        maxFileBytes: d.maxFileBytes,
-        maxOpenFiles: d.maxOpenFiles,
-        cpuSeconds: d.cpuSeconds,
-      },
-      commandTimeoutMs: d.commandTimeoutMs,
-      maxOutputBytes: d.maxOutputBytes,
-    },
+    defaults: sandboxDefaultsFromSpec(),
     logger,
   });
   try {

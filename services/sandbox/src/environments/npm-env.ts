@@ -1,8 +1,9 @@
 import { createHash, randomUUID } from "node:crypto";
-import { access, mkdir, readFile, rename, rm, symlink, writeFile } from "node:fs/promises";
+import { mkdir, readFile, rename, rm, symlink, writeFile } from "node:fs/promises";
 import { dirname, isAbsolute, join, resolve } from "node:path";
 import type { Logger, NpmTaskEnv } from "@sluice/common";
 import { ensureCacheSubdir } from "./cache-dir.js";
+import { exists } from "./fs-exists.js";
 import { EnvironmentBuildError, runHostCommand } from "./host-command.js";
 import { packTarball } from "./npm-registry.js";
 
@@ -166,14 +167,5 @@ async function build(
   } catch (err) {
     await rm(tmp, { recursive: true, force: true });
     throw err;
-  }
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await access(path);
-    return true;
-  } catch {
-    return false;
   }
 }

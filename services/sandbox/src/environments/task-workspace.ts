@@ -1,8 +1,9 @@
 import { createHash, randomUUID } from "node:crypto";
-import { access, cp, mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
+import { cp, mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { dirname, join, normalize, isAbsolute } from "node:path";
 import { ValidationError, type SweTask } from "@sluice/common";
 import { ensureCacheSubdir } from "./cache-dir.js";
+import { exists } from "./fs-exists.js";
 import { DETERMINISTIC_GIT_ENV, PATCH_EXCLUDES } from "./git.js";
 import { EnvironmentBuildError, runHostCommand } from "./host-command.js";
 import type { MaterializedEnv } from "./npm-env.js";
@@ -113,13 +114,4 @@ function checkRelative(path: string, instanceId: string): string {
     );
   }
   return n.replace(/\/$/, "");
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await access(path);
-    return true;
-  } catch {
-    return false;
-  }
 }
