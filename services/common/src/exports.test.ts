@@ -68,6 +68,7 @@ void describe("@sluice/common public exports", () => {
       "parseExperimentManifest",
       "parseTask",
       "parseTaskText",
+      "readBoundedBody",
       "resolvePayload",
       "rewardSchema",
       "rolloutSchema",

@@ -14,6 +14,7 @@ export * from "./spec/schema.js";
 export * from "./spec/load.js";
 export * from "./tasks/index.js";
 export * from "./swe-tools/index.js";
+export * from "./http/read-body.js";
 export * from "./grpc/server.js";
 export * from "./grpc/client.js";
 export * from "./nats/subjects.js";

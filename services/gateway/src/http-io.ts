@@ -1,31 +1,11 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
+import { readBoundedBody } from "@sluice/common";
 import { GatewayHttpError, InvalidRequestError, PayloadTooLargeError } from "./errors.js";
 import type { OpenAiErrorBody } from "./openai-types.js";
 
 /** Reads and parses a JSON body, refusing more than `limitBytes` without buffering it all. */
 export async function readJsonBody(req: IncomingMessage, limitBytes: number): Promise<unknown> {
-  const declared = Number(req.headers["content-length"] ?? NaN);
-  if (Number.isFinite(declared) && declared > limitBytes) throw new PayloadTooLargeError(limitBytes);
-  // Event listeners rather than `for await`: breaking an async iterator destroys the
-  // socket, and the client should still receive the 413.
-  const body = await new Promise<Buffer>((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let refused = false;
-    req.on("data", (chunk: Buffer) => {
-      if (refused) return;
-      size += chunk.length;
-      if (size > limitBytes) {
-        refused = true;
-        chunks.length = 0;
-        reject(new PayloadTooLargeError(limitBytes));
-        return;
-      }
-      chunks.push(chunk);
-    });
-    req.on("end", () => resolve(Buffer.concat(chunks)));
-    req.on("error", reject);
-  });
+  const body = await readBoundedBody(req, limitBytes, () => new PayloadTooLargeError(limitBytes));
   const text = body.toString("utf8");
   if (text.trim().length === 0)
     throw new InvalidRequestError(null, "request body is empty; expected JSON", "invalid_json");

@@ -1,36 +1,14 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
+import { readBoundedBody } from "@sluice/common";
 import { SwerexHttpError } from "./errors.js";
 
-/** Reads the whole body, refusing more than `limitBytes` without buffering the excess. */
-export async function readBody(req: IncomingMessage, limitBytes: number): Promise<Buffer> {
-  const tooLarge = (): SwerexHttpError =>
-    new SwerexHttpError(413, `request body is larger than the server's limit of ${limitBytes} bytes`);
-  const declared = Number(req.headers["content-length"] ?? NaN);
-  if (Number.isFinite(declared) && declared > limitBytes) {
-    // Drain without keeping it, so the client gets to read our 413.
-    req.resume();
-    throw tooLarge();
-  }
-  // Listeners rather than `for await`: leaving an async iterator early destroys the socket
-  // and the client would never see the 413.
-  return new Promise<Buffer>((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let refused = false;
-    req.on("data", (chunk: Buffer) => {
-      if (refused) return;
-      size += chunk.length;
-      if (size > limitBytes) {
-        refused = true;
-        chunks.length = 0;
-        reject(tooLarge());
-        return;
-      }
-      chunks.push(chunk);
-    });
-    req.on("end", () => resolve(Buffer.concat(chunks)));
-    req.on("error", reject);
-  });
+/** Reads the whole body, refusing more than `limitBytes` (413) without buffering the excess. */
+export function readBody(req: IncomingMessage, limitBytes: number): Promise<Buffer> {
+  return readBoundedBody(
+    req,
+    limitBytes,
+    () => new SwerexHttpError(413, `request body is larger than the server's limit of ${limitBytes} bytes`),
+  );
 }
 
 /** JSON.parse with FastAPI's 422 shapes for an empty or undecodable body. */
