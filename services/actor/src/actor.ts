@@ -20,7 +20,7 @@ import { createActorMetrics, type ActorMetrics } from "./actor-metrics.js";
 import type { BoundEnvironment } from "./environment.js";
 import { defaultEnvironmentRegistry, type EnvironmentRegistry } from "./environments/registry.js";
 import { EpisodeAbortedError } from "./errors.js";
-import { runEpisode } from "./episode-runner.js";
+import { episodeSeed, runEpisode } from "./episode-runner.js";
 import type { ChatCompleter } from "./gateway-client.js";
 import { readPolicy } from "./policy-reader.js";
 
@@ -271,6 +271,7 @@ export class Actor {
             maxTurns: rollout.maxTurns,
             episodeTimeoutMs: rollout.episodeTimeoutMs,
             sampling: rollout.sampling,
+            seed: rollout.sampling.seeded ? episodeSeed(this.o.spec.seed, ordinal, indexInGroup) : 0,
           },
           { gateway: this.o.gateway, logger: this.logger, signal },
         );

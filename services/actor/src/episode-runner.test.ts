@@ -4,7 +4,7 @@ import { contracts, unpackFloat32, unpackInt32, validateTrajectory } from "@slui
 import type { BoundEnvironment } from "./environment.js";
 import { defaultEnvironmentRegistry } from "./environments/registry.js";
 import { EpisodeAbortedError } from "./errors.js";
-import { runEpisode, type EpisodeSpec } from "./episode-runner.js";
+import { episodeSeed, runEpisode, type EpisodeSpec } from "./episode-runner.js";
 import { GatewayClient } from "./gateway-client.js";
 import { countingScript, startFakeGateway, type FakeGateway, type FakeScript } from "./testing/fake-gateway.js";
 
@@ -34,6 +34,7 @@ async function setup(script: FakeScript, overrides: Partial<EpisodeSpec> = {}, r
     maxTurns: 8,
     episodeTimeoutMs: 5_000,
     sampling: { maxTokens: 4, temperature: 1, topP: 1 },
+    seed: 5,
     ...overrides,
   };
   const gateway = new GatewayClient({ baseUrl: gw.url, model: "policy", requestTimeoutMs });
@@ -58,6 +59,10 @@ void describe("runEpisode", () => {
     assert.equal(t.indexInGroup, 1);
     assert.equal(t.groupSize, 2);
     assert.equal(t.taskId, "digits-1-0");
+    // Every turn is seeded, each with its own seed, the same on a replay of the episode.
+    const seeds = gw.requests.map((r) => r.seed);
+    assert.equal(new Set(seeds).size, seeds.length);
+    assert.ok(seeds.every((s) => typeof s === "number" && s > 0));
     assert.equal(t.environment, "digits");
     assert.equal(t.admittedPolicyVersion, 2);
     assert.equal(t.failure, FailureKind.FAILURE_KIND_NONE);
@@ -99,6 +104,21 @@ void describe("runEpisode", () => {
     // It survives the wire.
     const decoded = contracts.Trajectory.decode(contracts.Trajectory.encode(t).finish());
     assert.deepEqual(unpackInt32(decoded.turns[1]!.actionTokenIds), [11]);
+  });
+
+  void it("an unseeded episode (seed 0) sends no seed", async () => {
+    const { gw, spec, gateway } = await setup(countingScript, { seed: 0 });
+    await runEpisode(spec, { gateway });
+    assert.ok(gw.requests.length > 0);
+    assert.ok(gw.requests.every((r) => r.seed === undefined));
+  });
+
+  void it("episode seeds are a pure function of (experiment seed, group ordinal, member)", () => {
+    assert.equal(episodeSeed(1, 7, 3), episodeSeed(1, 7, 3));
+    const seeds = new Set<number>();
+    for (let g = 0; g < 16; g++) for (let m = 0; m < 16; m++) seeds.add(episodeSeed(1, g, m));
+    assert.equal(seeds.size, 256);
+    assert.notEqual(episodeSeed(1, 0, 0), episodeSeed(2, 0, 0));
   });
 
   void it("records tool calls, valid and invalid", async () => {

@@ -11,6 +11,7 @@ import {
 } from "./errors.js";
 import type { ChatCompleter, Completion } from "./gateway-client.js";
 import { NO_OUTCOME, toProtoOutcome } from "./outcome-codec.js";
+import { mixSeed } from "@sluice/common";
 
 const { FailureKind } = contracts;
 
@@ -32,6 +33,17 @@ export interface EpisodeSpec {
   maxTurns: number;
   episodeTimeoutMs: number;
   sampling: SamplingParams;
+  /** Seed of the episode's sampling requests (turn t sends mixSeed(seed, t)); 0 = unseeded. */
+  seed: number;
+}
+
+/** The seed of one episode: a pure function of the experiment seed, group ordinal and member. */
+export function episodeSeed(experimentSeed: number, groupOrdinal: number, indexInGroup: number): number {
+  return mixSeed(mixSeed(experimentSeed, groupOrdinal), indexInGroup) || 1;
+}
+
+function turnSeed(seed: number, turn: number): number {
+  return seed === 0 ? 0 : mixSeed(seed, turn) || 1;
 }
 
 export interface EpisodeDeps {
@@ -78,7 +90,13 @@ export async function runEpisode(spec: EpisodeSpec, deps: EpisodeDeps): Promise<
     while (!done && turns.length < spec.maxTurns) {
       const startedAtMs = now();
       const c = await deps.gateway.complete(
-        { messages, ...(tools ? { tools } : {}), ...spec.sampling, sessionId: trajectoryId },
+        {
+          messages,
+          ...(tools ? { tools } : {}),
+          ...spec.sampling,
+          seed: turnSeed(spec.seed, turns.length),
+          sessionId: trajectoryId,
+        },
         signal,
       );
       const turn = toTurn(c, observation, startedAtMs, now());

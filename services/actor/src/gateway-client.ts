@@ -9,6 +9,8 @@ export interface CompletionRequest {
   maxTokens: number;
   temperature: number;
   topP: number;
+  /** OpenAI `seed`; absent or 0 for unseeded sampling. */
+  seed?: number;
   /** Token-in/token-out session: the gateway keeps this conversation's exact tokens. */
   sessionId: string;
 }
@@ -61,6 +63,7 @@ export class GatewayClient implements ChatCompleter {
       max_tokens: request.maxTokens,
       temperature: request.temperature,
       top_p: request.topP,
+      ...(request.seed ? { seed: request.seed } : {}),
       sluice_session_id: request.sessionId,
     };
     const text = await this.send("POST", url, JSON.stringify(body), signal);

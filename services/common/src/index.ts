@@ -4,6 +4,7 @@ export * from "./deadline.js";
 export * from "./logging.js";
 export * from "./metrics.js";
 export * from "./packing.js";
+export * from "./seeded-random.js";
 export * from "./paths.js";
 export * from "./runtime-config.js";
 export * from "./events.js";

@@ -5,8 +5,8 @@ Sample requests. Generating them one by one serialises on the model lock; a tiny
 on CPU (and any model on a GPU) costs about the same for a batch of 32 rows as for one.
 The first caller for a given sampling configuration becomes the batch leader: it waits
 up to `max_wait_s` for others with the same configuration, then runs them all as one
-`generate` call and hands each caller its own rows. Seeded requests are never merged,
-so their results stay reproducible.
+`generate` call and hands each caller its own rows. A seeded request keeps its rows'
+seeds inside the merged batch (see sampling.py), so merging never changes what it samples.
 """
 
 import threading
@@ -14,15 +14,19 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
-from .sampling import SampledSequence, SamplingConfig
+from .sampling import SampledSequence, SamplingConfig, row_seed
 
-SampleFn = Callable[[list[list[int]], int, SamplingConfig], tuple[list[SampledSequence], int]]
+# (prompts, num_samples, config, row seeds or None for config.seed's) -> (rows, version)
+SampleFn = Callable[
+    [list[list[int]], int, SamplingConfig, list[int] | None], tuple[list[SampledSequence], int]
+]
 
 
 @dataclass
 class _Pending:
     prompts: list[list[int]]
     num_samples: int
+    seed: int
     done: threading.Event = field(default_factory=threading.Event)
     result: tuple[list[SampledSequence], int] | None = None
     error: BaseException | None = None
@@ -47,10 +51,10 @@ class SampleBatcher:
     def sample(
         self, prompts: list[list[int]], num_samples: int, config: SamplingConfig
     ) -> tuple[list[SampledSequence], int]:
-        if config.seed != 0 or self._max_wait_s <= 0:
-            return self._sample(prompts, num_samples, config)
+        if self._max_wait_s <= 0:
+            return self._sample(prompts, num_samples, config, None)
         key = replace(config, seed=0)
-        item = _Pending(prompts, num_samples)
+        item = _Pending(prompts, num_samples, config.seed)
         with self._lock:
             queue = self._queues.setdefault(key, _Queue())
             queue.items.append(item)
@@ -85,11 +89,16 @@ class SampleBatcher:
     def _run(self, batch: list[_Pending], config: SamplingConfig) -> None:
         # Flatten: every item's prompts repeated num_samples times, one sample per row.
         flat: list[list[int]] = []
+        seeds: list[int] = []
         for item in batch:
             for prompt in item.prompts:
                 flat.extend([prompt] * item.num_samples)
+            # The seeds the item's rows would get if it ran alone.
+            seeds.extend(
+                row_seed(item.seed, r) for r in range(len(item.prompts) * item.num_samples)
+            )
         try:
-            sequences, version = self._sample(flat, 1, config)
+            sequences, version = self._sample(flat, 1, config, seeds)
         except BaseException as exc:  # noqa: BLE001 - handed to every waiting caller
             for item in batch:
                 item.error = exc

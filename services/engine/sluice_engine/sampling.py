@@ -6,6 +6,11 @@ to the top-p nucleus and renormalised over it. At temperature 1 and top_p 1 this
 the model's log_softmax(logits), which is what compute_logprobs returns. Greedy decoding
 (temperature 0) draws from a point mass, so for it the reported value is the model's
 unscaled log_softmax(logits) of the chosen token instead of a meaningless 0.
+
+Seeds are per row (vLLM's per-request `seed`): a seeded row draws its uniforms from its own
+generator and picks its token by inverse CDF, so what a seeded request samples depends only
+on its prompt, its seed and the weights, never on which other requests share its batch.
+Unseeded rows share one generator seeded from OS entropy.
 """
 
 from dataclasses import dataclass, field
@@ -35,14 +40,37 @@ class SampledSequence:
     finish_reason: str  # "stop" | "length"
 
 
-def make_generator(seed: int, device: torch.device) -> torch.Generator:
-    """Seeded generator; seed 0 means nondeterministic (seeded from OS entropy)."""
-    generator = torch.Generator(device=device)
+_SEED_MASK = (1 << 63) - 1
+
+
+def row_seed(seed: int, row: int) -> int:
+    """Seed of row `row` of a request seeded with `seed` (0: unseeded). Row 0 keeps the seed."""
     if seed == 0:
-        generator.seed()
-    else:
-        generator.manual_seed(seed)
-    return generator
+        return 0
+    mixed = (seed ^ (row * 0x9E3779B97F4A7C15)) & _SEED_MASK  # golden-ratio mix per row
+    return mixed or 1
+
+
+class RowGenerators:
+    """One CPU generator per seeded row, one shared OS-seeded generator for the rest."""
+
+    def __init__(self, seeds: list[int]) -> None:
+        self._shared = torch.Generator()
+        self._shared.seed()
+        self._seeded: list[tuple[int, torch.Generator]] = []
+        for r, seed in enumerate(seeds):
+            if seed != 0:
+                g = torch.Generator()
+                g.manual_seed(seed)
+                self._seeded.append((r, g))
+        self._rows = len(seeds)
+
+    def uniforms(self) -> torch.Tensor:
+        """One U[0, 1) draw per row, on the CPU."""
+        u = torch.rand(self._rows, generator=self._shared)
+        for r, g in self._seeded:
+            u[r] = torch.rand((), generator=g)
+        return u
 
 
 def _nucleus_logprobs(scaled_logits: torch.Tensor, top_p: float) -> torch.Tensor:
@@ -60,7 +88,7 @@ def _nucleus_logprobs(scaled_logits: torch.Tensor, top_p: float) -> torch.Tensor
 
 
 def sample_next(
-    logits: torch.Tensor, config: SamplingConfig, generator: torch.Generator
+    logits: torch.Tensor, config: SamplingConfig, generators: RowGenerators
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Draws one token per row of logits [B, V]; returns (tokens [B], logprobs [B])."""
     logits = logits.float()
@@ -69,8 +97,18 @@ def sample_next(
         logprobs = torch.log_softmax(logits, dim=-1)
         return tokens, logprobs.gather(-1, tokens[:, None]).squeeze(-1)
     logprobs = _nucleus_logprobs(logits / config.temperature, config.top_p)
-    tokens = torch.multinomial(logprobs.exp(), num_samples=1, generator=generator).squeeze(-1)
-    return tokens, logprobs.gather(-1, tokens[:, None]).squeeze(-1)
+    cdf = logprobs.exp().cumsum(dim=-1)
+    # Inverse CDF: the first token whose cumulative mass exceeds u · total (tokens with zero
+    # mass never are the first to exceed it).
+    u = generators.uniforms().to(cdf.device)[:, None] * cdf[:, -1:]
+    tokens = torch.searchsorted(cdf, u, right=True).squeeze(-1).clamp(max=cdf.shape[-1] - 1)
+    chosen = logprobs.gather(-1, tokens[:, None]).squeeze(-1)
+    # Rounding can put u past the last token with mass; fall back to the most likely token.
+    fallback = torch.isinf(chosen)
+    if bool(fallback.any()):
+        tokens = torch.where(fallback, logprobs.argmax(dim=-1), tokens)
+        chosen = logprobs.gather(-1, tokens[:, None]).squeeze(-1)
+    return tokens, chosen
 
 
 @torch.inference_mode()
@@ -81,10 +119,12 @@ def generate(
     config: SamplingConfig,
     eos_token_ids: frozenset[int],
     pad_token_id: int,
+    row_seeds: list[int] | None = None,
 ) -> list[SampledSequence]:
     """Samples num_samples continuations of every prompt in one left-padded batch.
 
-    Output order: for each prompt in order, its num_samples samples.
+    Output order: for each prompt in order, its num_samples samples. `row_seeds` (one per
+    output row, 0 for unseeded) defaults to `row_seed(config.seed, row)`.
     """
     if not prompts:
         raise ValidationError("prompts: empty batch")
@@ -103,7 +143,10 @@ def generate(
     positions = (attention.cumsum(dim=-1) - 1).clamp(min=0)
     stops = eos_token_ids | config.stop_token_ids
     stop_tensor = torch.tensor(sorted(stops), dtype=torch.long, device=device)
-    generator = make_generator(config.seed, device)
+    seeds = row_seeds if row_seeds is not None else [row_seed(config.seed, r) for r in range(batch)]
+    if len(seeds) != batch:
+        raise ValidationError(f"row_seeds: {len(seeds)} seeds for {batch} rows")
+    generators = RowGenerators(seeds)
 
     cache = DynamicCache()
     out = model(
@@ -121,7 +164,7 @@ def generate(
     tokens_steps: list[torch.Tensor] = []
     logprob_steps: list[torch.Tensor] = []
     for _ in range(config.max_tokens):
-        tokens, logprobs = sample_next(out.logits[:, -1, :], config, generator)
+        tokens, logprobs = sample_next(out.logits[:, -1, :], config, generators)
         tokens = tokens.masked_fill(finished, pad_token_id)
         tokens_steps.append(tokens)
         logprob_steps.append(logprobs)

@@ -260,6 +260,7 @@ class EngineServicer(engine_pb2_grpc.EngineServiceServicer):
                     beta1=request.beta1 or 0.9,
                     beta2=request.beta2 or 0.999,
                     next_policy_version=request.next_policy_version,
+                    keep_policy_version=request.keep_policy_version,
                 )
             )
             self.metrics.policy_version.set(result.policy_version, model=engine.name)

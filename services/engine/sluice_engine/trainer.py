@@ -45,6 +45,7 @@ class OptimConfig:
     beta1: float = 0.9
     beta2: float = 0.999
     next_policy_version: int = 0  # 0: current + 1
+    keep_policy_version: bool = False  # intermediate mini-batch update: version unchanged
 
 
 @dataclass(frozen=True)
@@ -162,16 +163,30 @@ class PolicyEngine:
         return self._batcher.sample(prompts, num_samples, config)
 
     def _generate(
-        self, prompts: list[list[int]], num_samples: int, config: SamplingConfig
+        self,
+        prompts: list[list[int]],
+        num_samples: int,
+        config: SamplingConfig,
+        row_seeds: list[int] | None,
     ) -> tuple[list[SampledSequence], int]:
-        return self._on_device(lambda: self._generate_now(prompts, num_samples, config))
+        return self._on_device(lambda: self._generate_now(prompts, num_samples, config, row_seeds))
 
     def _generate_now(
-        self, prompts: list[list[int]], num_samples: int, config: SamplingConfig
+        self,
+        prompts: list[list[int]],
+        num_samples: int,
+        config: SamplingConfig,
+        row_seeds: list[int] | None,
     ) -> tuple[list[SampledSequence], int]:
         with self._lock:
             out = generate(
-                self.model, prompts, num_samples, config, self.eos_token_ids, self.pad_token_id
+                self.model,
+                prompts,
+                num_samples,
+                config,
+                self.eos_token_ids,
+                self.pad_token_id,
+                row_seeds,
             )
             return out, self.policy_version
 
@@ -341,7 +356,9 @@ class PolicyEngine:
             raise ValidationError("beta1/beta2: must be in [0, 1)")
         with self._lock:
             target = config.next_policy_version or self.policy_version + 1
-            if target <= self.policy_version:
+            if config.keep_policy_version:
+                target = self.policy_version
+            elif target <= self.policy_version:
                 raise ValidationError(
                     f"next_policy_version: {target} must be greater than the current "
                     f"version {self.policy_version}"

@@ -1,6 +1,6 @@
 import torch
 
-from sluice_engine.sampling import SamplingConfig, _nucleus_logprobs
+from sluice_engine.sampling import SamplingConfig, _nucleus_logprobs, generate, row_seed
 from sluice_engine.trainer import PolicyEngine
 
 
@@ -60,3 +60,36 @@ def test_top_p_renormalises_over_nucleus() -> None:
     logits = torch.log(torch.tensor([[0.5, 0.3, 0.15, 0.05]]))
     lp = _nucleus_logprobs(logits, top_p=0.7)
     assert torch.allclose(lp.exp(), torch.tensor([[0.625, 0.375, 0.0, 0.0]]), atol=1e-6)
+
+
+def test_a_seeded_row_samples_the_same_whatever_shares_its_batch(engine: PolicyEngine) -> None:
+    prompts = _prompts(engine)
+    config = SamplingConfig(max_tokens=10, temperature=1.0)
+    eos, pad = engine.eos_token_ids, engine.pad_token_id
+    alone = generate(engine.model, [prompts[0]], 1, config, eos, pad, [42])
+    # Same prompt and seed as row 2 of a batch with other (seeded and unseeded) rows.
+    mixed = generate(
+        engine.model, [prompts[1], prompts[1], prompts[0]], 1, config, eos, pad, [7, 0, 42]
+    )
+    assert mixed[2].token_ids == alone[0].token_ids
+    assert torch.allclose(
+        torch.tensor(mixed[2].logprobs), torch.tensor(alone[0].logprobs), atol=1e-5
+    )
+
+
+def test_row_seeds_differ_per_row_and_zero_stays_unseeded() -> None:
+    assert row_seed(0, 3) == 0
+    assert row_seed(9, 0) == 9
+    assert len({row_seed(9, r) for r in range(64)}) == 64
+
+
+def test_inverse_cdf_follows_the_distribution(engine: PolicyEngine) -> None:
+    from sluice_engine.sampling import RowGenerators, sample_next
+
+    probs = torch.tensor([0.1, 0.6, 0.0, 0.3])
+    logits = torch.log(probs).expand(4000, 4).clone()
+    tokens, logprobs = sample_next(logits, SamplingConfig(max_tokens=1), RowGenerators([0] * 4000))
+    counts = torch.bincount(tokens, minlength=4).float() / 4000
+    assert counts[2] == 0
+    assert torch.allclose(counts, probs, atol=0.03)
+    assert torch.allclose(logprobs, torch.log(probs)[tokens])

@@ -68,6 +68,18 @@ def test_version_rules(engine: PolicyEngine) -> None:
     assert engine.optim_step(OptimConfig(learning_rate=1e-3)).policy_version == 4
 
 
+def test_an_intermediate_update_changes_weights_and_keeps_the_version(engine: PolicyEngine) -> None:
+    before = [p.detach().clone() for p in engine.model.parameters()]
+    engine.forward_backward([_target(engine)], LossSpec(kind=LossKind.REINFORCE))
+    result = engine.optim_step(OptimConfig(learning_rate=1e-2, keep_policy_version=True))
+    assert result.policy_version == 0 and engine.policy_version == 0
+    assert result.optimizer_steps == 1
+    assert any(
+        not torch.equal(a, b) for a, b in zip(before, engine.model.parameters(), strict=True)
+    )
+    assert engine.optim_step(OptimConfig(learning_rate=1e-3)).policy_version == 1
+
+
 def test_validation_names_field_and_index(engine: PolicyEngine) -> None:
     good = _target(engine)
     bad = TrainingSequence(good.token_ids, good.loss_mask[:-1], good.advantages, None)

@@ -203,4 +203,43 @@ void describe("learner loop against a real nats-server", () => {
     assert.equal(info.num_ack_pending, 2);
     assert.equal(learner.getStatus().step, 0);
   });
+
+  void it("with PPO mini-batches: one update per part, the version moves once per step", async () => {
+    const exp = "learner-minibatch";
+    await ensureExperimentStreams(nats.jsm, exp);
+    const s = experimentSubjects(exp);
+    const pub = new DedupePublisher(nats, undefined);
+    for (let i = 0; i < 4; i++) {
+      const scored = makeScored({ id: `m-${i}`, groupId: "m", groupSize: 4, index: i, reward: i });
+      await pub.publish(s.scored, contracts.ScoredTrajectory.encode(scored).finish(), `m-${i}`);
+    }
+    const engine = new FakeEngine(0);
+    const learner = new Learner({
+      experiment: exp,
+      spec: testSpec({ steps: 1, rollout: { groupSize: 4, groupsPerStep: 1 }, algorithm: { miniBatches: 2 } }),
+      runDir,
+      nats,
+      engine,
+      events: new RecordingEvents(),
+      logger: createLogger({ experiment: exp, component: "learner", write: () => undefined }),
+      registry: createMetricsRegistry("learner", exp),
+    });
+    const status = await withDeadline(learner.run(new AbortController().signal), 10_000, "learner run");
+    assert.equal(status.policyVersion, 1);
+    assert.deepEqual(
+      engine.optimStepCalls.map((c) => [c.keepPolicyVersion, c.nextPolicyVersion]),
+      [
+        [true, 1],
+        [false, 1],
+      ],
+    );
+    // 4 sequences (2 loss tokens each) in 2 parts: each part is its own loss average.
+    assert.deepEqual(
+      engine.forwardBackwardCalls.map((c) => [c.sequences.length, c.totalSequencesInStep, c.totalLossTokensInStep]),
+      [
+        [2, 2, 4],
+        [2, 2, 4],
+      ],
+    );
+  });
 });

@@ -31,7 +31,7 @@ import { GroupBuffer, type DropReason, type IncompleteGroupPolicy, type ReadyGro
 import { createLearnerMetrics, type LearnerMetrics } from "./learner-metrics.js";
 import { cloneStatus, emptyStatus, type LearnerStatus } from "./learner-status.js";
 import { lossConfigFromSpec } from "./loss-config.js";
-import { buildStepBatch, microbatches } from "./step-batch.js";
+import { buildStepBatch, lossTokensOf, microbatches, miniBatchSeed, miniBatches } from "./step-batch.js";
 
 /** Where events go; EventPublisher from common satisfies it. */
 export interface EventSink {
@@ -222,36 +222,44 @@ export class Learner {
       stdNormalization: spec.algorithm.stdNormalization,
     });
     const loss = lossConfigFromSpec(spec.algorithm);
-    let lossSum = 0;
-    for (const mb of microbatches(batch.sequences, spec.learner.microBatchSequences)) {
-      const stop = this.metrics.engineLatency.startTimer({ call: "forward_backward" });
-      const res = await engine.forwardBackward({
-        model: spec.model.name,
-        sequences: mb,
-        loss,
-        totalSequencesInStep: batch.sequences.length,
-        totalLossTokensInStep: batch.totalLossTokens,
-      });
-      stop();
-      // Each microbatch loss is already scaled by 1/total, so the sum is the batch loss.
-      lossSum += res.loss;
-    }
-    const stopOptim = this.metrics.engineLatency.startTimer({ call: "optim_step" });
     const nextVersion = this.status.policyVersion + 1;
-    const optim = await engine.optimStep({
-      model: spec.model.name,
-      learningRate: spec.optimizer.learningRate,
-      weightDecay: spec.optimizer.weightDecay,
-      maxGradNorm: spec.optimizer.maxGradNorm,
-      beta1: spec.optimizer.beta1,
-      beta2: spec.optimizer.beta2,
-      nextPolicyVersion: nextVersion,
-    });
-    stopOptim();
-    if (optim.policyVersion !== 0 && optim.policyVersion !== nextVersion) {
-      throw new LearnerError(
-        `engine reports policy version ${optim.policyVersion} after optim step, expected ${nextVersion}`,
-      );
+    let lossSum = 0;
+    // PPO mini-batches: one optimizer update each; only the last moves the policy version.
+    const parts = miniBatches(batch.sequences, spec.algorithm.miniBatches, miniBatchSeed(spec.seed, this.status.step));
+    for (const [k, part] of parts.entries()) {
+      const last = k === parts.length - 1;
+      const partLossTokens = part.reduce((n, q) => n + lossTokensOf(q), 0);
+      for (const mb of microbatches(part, spec.learner.microBatchSequences)) {
+        const stop = this.metrics.engineLatency.startTimer({ call: "forward_backward" });
+        const res = await engine.forwardBackward({
+          model: spec.model.name,
+          sequences: mb,
+          loss,
+          totalSequencesInStep: part.length,
+          totalLossTokensInStep: partLossTokens,
+        });
+        stop();
+        // Each microbatch loss is already scaled by 1/total of its part; parts are averaged.
+        lossSum += res.loss / parts.length;
+      }
+      const stopOptim = this.metrics.engineLatency.startTimer({ call: "optim_step" });
+      const optim = await engine.optimStep({
+        model: spec.model.name,
+        learningRate: spec.optimizer.learningRate,
+        weightDecay: spec.optimizer.weightDecay,
+        maxGradNorm: spec.optimizer.maxGradNorm,
+        beta1: spec.optimizer.beta1,
+        beta2: spec.optimizer.beta2,
+        nextPolicyVersion: nextVersion,
+        keepPolicyVersion: !last,
+      });
+      stopOptim();
+      const expected = last ? nextVersion : this.status.policyVersion;
+      if (optim.policyVersion !== 0 && optim.policyVersion !== expected) {
+        throw new LearnerError(
+          `engine reports policy version ${optim.policyVersion} after optim step ${k + 1}/${parts.length}, expected ${expected}`,
+        );
+      }
     }
 
     const s = this.status;

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { contracts, unpackFloat32 } from "@sluice/common";
 import { GroupBuffer } from "./group-buffer.js";
-import { buildStepBatch, microbatches } from "./step-batch.js";
+import { buildStepBatch, lossTokensOf, microbatches, miniBatches } from "./step-batch.js";
 import { lossConfigFromSpec } from "./loss-config.js";
 import { makeScored, testSpec } from "./testing/fixtures.js";
 
@@ -71,6 +71,58 @@ void describe("buildStepBatch", () => {
     // tokens [1,2,3,4]; targets 2 (turn 0 action), 3 (observation), 4 (turn 1 action)
     assert.deepEqual(unpackFloat32(turn.sequences[0]!.advantages), [0.5, 0, -0.5]);
     assert.deepEqual(unpackFloat32(turn.sequences[1]!.advantages), [-0.5, 0, 0.5]);
+  });
+});
+
+void describe("buildStepBatch order", () => {
+  void it("sends groups and members in id order whatever order they arrived in", () => {
+    const arrivals: Array<[string, string]> = [
+      ["G2", "G2-1"],
+      ["G1", "G1-1"],
+      ["G2", "G2-0"],
+      ["G1", "G1-0"],
+    ];
+    const buf = new GroupBuffer<typeof ack>({ groupTimeoutMs: 1000 });
+    arrivals.forEach(([groupId, id], i) => buf.add(makeScored({ id, groupId, groupSize: 2, reward: i }), ack));
+    const batch = buildStepBatch(buf.takeGroups(2, 0, 0)!, { estimator: "dr_grpo" });
+    assert.deepEqual([...batch.advantages.keys()], ["G1-0", "G1-1", "G2-0", "G2-1"]);
+    // dr_grpo: G1 rewards (3, 1), G2 rewards (2, 0); sequences follow the same order
+    assert.deepEqual(
+      batch.sequences.map((s) => unpackFloat32(s.advantages)[1]),
+      [1, -1, 1, -1],
+    );
+  });
+});
+
+void describe("miniBatches", () => {
+  const items = Array.from({ length: 10 }, (_, i) => i);
+  void it("splits a seeded shuffle into near-equal parts that cover every item once", () => {
+    const parts = miniBatches(items, 4, 7);
+    assert.deepEqual(
+      parts.map((p) => p.length),
+      [2, 3, 2, 3],
+    );
+    assert.deepEqual(
+      parts.flat().sort((a, b) => a - b),
+      items,
+    );
+    assert.notDeepEqual(parts.flat(), items);
+  });
+  void it("is a pure function of the seed", () => {
+    assert.deepEqual(miniBatches(items, 3, 1), miniBatches(items, 3, 1));
+    assert.notDeepEqual(miniBatches(items, 3, 1), miniBatches(items, 3, 2));
+  });
+  void it("never makes empty parts, and one part keeps every item", () => {
+    assert.deepEqual(
+      miniBatches([1, 2], 5, 1).map((p) => p.length),
+      [1, 1],
+    );
+    assert.deepEqual(miniBatches([], 3, 1), [[]]);
+    assert.equal(miniBatches(items, 1, 3)[0]!.length, 10);
+  });
+  void it("counts a sequence's loss tokens from its mask", () => {
+    const seq = { tokenIds: new Uint8Array(), lossMask: new Uint8Array([0, 1, 1, 0, 1]) } as never;
+    assert.equal(lossTokensOf(seq), 3);
   });
 });
 

@@ -1,4 +1,4 @@
-import type { contracts } from "@sluice/common";
+import { mixSeed, mulberry32, type contracts } from "@sluice/common";
 import { groupAdvantages, mean, type AdvantageOptions } from "./advantages.js";
 import type { Ackable, ReadyGroup } from "./group-buffer.js";
 import { buildTrainingSequence } from "./sequence-builder.js";
@@ -30,7 +30,22 @@ export interface StepBatchOptions extends AdvantageOptions {
   creditAssignment?: "episode" | "turn";
 }
 
-export function buildStepBatch<M extends Ackable>(groups: readonly ReadyGroup<M>[], o: StepBatchOptions): StepBatch {
+const byId = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+const trajectoryIdOf = (s: { scored: contracts.ScoredTrajectory }): string => s.scored.trajectory?.trajectoryId ?? "";
+
+/**
+ * Groups by id and members by trajectory id: the engine sees the same batch in the same
+ * order whatever order the messages arrived in (floating-point sums depend on order, and
+ * a reproducible run needs bit-identical updates).
+ */
+function canonicalOrder<M extends Ackable>(groups: readonly ReadyGroup<M>[]): ReadyGroup<M>[] {
+  return [...groups]
+    .sort((a, b) => byId(a.groupId, b.groupId))
+    .map((g) => ({ ...g, valid: [...g.valid].sort((a, b) => byId(trajectoryIdOf(a), trajectoryIdOf(b))) }));
+}
+
+export function buildStepBatch<M extends Ackable>(unordered: readonly ReadyGroup<M>[], o: StepBatchOptions): StepBatch {
+  const groups = canonicalOrder(unordered);
   const sequences: contracts.TrainingSequence[] = [];
   const advantages = new Map<string, number>();
   const rewards: number[] = [];
@@ -69,4 +84,37 @@ export function microbatches<T>(items: readonly T[], size: number): T[][] {
   const out: T[][] = [];
   for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
   return out;
+}
+
+/**
+ * PPO mini-batches: the items shuffled by a seeded Fisher–Yates and split into `count`
+ * near-equal parts (fewer when there are fewer items). Same seed, same split.
+ */
+export function miniBatches<T>(items: readonly T[], count: number, seed: number): T[][] {
+  const shuffled = [...items];
+  const random = mulberry32(seed);
+  for (let i = shuffled.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    [shuffled[i], shuffled[j]] = [shuffled[j]!, shuffled[i]!];
+  }
+  const parts = Math.max(1, Math.min(count, shuffled.length));
+  const out: T[][] = [];
+  for (let k = 0; k < parts; k++) {
+    out.push(
+      shuffled.slice(Math.floor((k * shuffled.length) / parts), Math.floor(((k + 1) * shuffled.length) / parts)),
+    );
+  }
+  return out;
+}
+
+/** The seed of step `step`'s mini-batch split. */
+export function miniBatchSeed(experimentSeed: number, step: number): number {
+  return mixSeed(experimentSeed, step);
+}
+
+/** Loss tokens of one sequence (its loss mask's ones). */
+export function lossTokensOf(sequence: contracts.TrainingSequence): number {
+  let n = 0;
+  for (const m of sequence.lossMask) n += m === 0 ? 0 : 1;
+  return n;
 }

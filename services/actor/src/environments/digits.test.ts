@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { mulberry32 } from "../seeded-random.js";
+import { mulberry32 } from "@sluice/common";
 import {
   DIGITS_SYSTEM_PROMPT,
   DigitsEnvironment,

@@ -12,7 +12,7 @@ import type {
   Task,
   TaskSource,
 } from "../environment.js";
-import { mixSeed, mulberry32 } from "../seeded-random.js";
+import { mixSeed, mulberry32 } from "@sluice/common";
 import { parseEnvironmentConfig } from "./config.js";
 
 /**

@@ -11,6 +11,7 @@ export interface FakeChatRequest {
   max_tokens: number;
   temperature: number;
   top_p: number;
+  seed?: number;
   sluice_session_id?: string;
 }
 

@@ -51,6 +51,12 @@ const sampling = z
     maxTokens: z.number().int().positive().max(32768).default(16),
     temperature: z.number().min(0).max(10).default(1.0),
     topP: z.number().gt(0).max(1).default(1.0),
+    seeded: z
+      .boolean()
+      .default(true)
+      .describe(
+        "send each request a seed derived from (seed, group ordinal, member, turn), so a rollout is reproducible given the weights whatever it is batched with; default true",
+      ),
   })
   .strict();
 
@@ -269,6 +275,15 @@ export const algorithmSchema = z
     clipEpsilonHigh: z.number().min(0).max(10).default(0.28),
     lossNormalization: z.enum(["token_mean", "sequence_mean", "constant"]).default("token_mean"),
     normalizationConstant: z.number().positive().default(1024),
+    miniBatches: z
+      .number()
+      .int()
+      .min(1)
+      .max(64)
+      .default(1)
+      .describe(
+        "PPO mini-batches per step: the step's sequences are shuffled (seeded) and split into this many parts, one optimizer update each, all against the behaviour logprobs (verl: ppo_mini_batch_size = batch / miniBatches); the policy version moves once per step; default 1",
+      ),
   })
   .strict();
 

@@ -65,7 +65,7 @@ export class FakeEngine implements EngineApi {
   async optimStep(req: contracts.OptimStepRequest): Promise<contracts.OptimStepResponse> {
     this.optimStepCalls.push(req);
     if (this.failOptimStep) throw this.failOptimStep;
-    this.version = req.nextPolicyVersion;
+    if (!req.keepPolicyVersion) this.version = req.nextPolicyVersion;
     return { policyVersion: this.version, gradNorm: 1, optimizerSteps: this.optimStepCalls.length };
   }
   async saveWeights(model: string, path: string, includeOptimizer: boolean): Promise<contracts.SaveWeightsResponse> {

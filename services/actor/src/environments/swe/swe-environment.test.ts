@@ -57,6 +57,7 @@ async function run(
     task: environment.taskSource.at(0),
     environment,
     admittedPolicyVersion: 0,
+    seed: 0,
     maxTurns: opts.runnerMaxTurns ?? 50,
     episodeTimeoutMs: 10_000,
     sampling: { maxTokens: 16, temperature: 1, topP: 1 },

@@ -2,7 +2,7 @@ import { isAbsolute, resolve } from "node:path";
 import { loadTaskSet, type Logger, type SweTask } from "@sluice/common";
 import type { Task, TaskSource } from "../../environment.js";
 import { EnvironmentConfigError } from "../../errors.js";
-import { mixSeed, mulberry32 } from "../../seeded-random.js";
+import { mixSeed, mulberry32 } from "@sluice/common";
 import { SWE_ENVIRONMENT, type SweConfig } from "./config.js";
 
 /** Task paths in a spec are relative to the spec file; `sluice up` exports its directory. */
