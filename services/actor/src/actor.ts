@@ -270,7 +270,7 @@ export class Actor {
             admittedPolicyVersion: version,
             maxTurns: rollout.maxTurns,
             episodeTimeoutMs: rollout.episodeTimeoutMs,
-            sampling: rollout.sampling,
+            sampling: { ...rollout.sampling, interruptible: rollout.partialRollouts },
             seed: rollout.sampling.seeded ? episodeSeed(this.o.spec.seed, ordinal, indexInGroup) : 0,
           },
           { gateway: this.o.gateway, logger: this.logger, signal },

@@ -63,6 +63,7 @@ void describe("runEpisode", () => {
     const seeds = gw.requests.map((r) => r.seed);
     assert.equal(new Set(seeds).size, seeds.length);
     assert.ok(seeds.every((s) => typeof s === "number" && s > 0));
+    assert.ok(gw.requests.every((r) => r.sluice_interruptible === undefined));
     assert.equal(t.environment, "digits");
     assert.equal(t.admittedPolicyVersion, 2);
     assert.equal(t.failure, FailureKind.FAILURE_KIND_NONE);
@@ -104,6 +105,15 @@ void describe("runEpisode", () => {
     // It survives the wire.
     const decoded = contracts.Trajectory.decode(contracts.Trajectory.encode(t).finish());
     assert.deepEqual(unpackInt32(decoded.turns[1]!.actionTokenIds), [11]);
+  });
+
+  void it("partial rollouts ask the gateway for interruptible generations", async () => {
+    const { gw, spec, gateway } = await setup(countingScript, {
+      sampling: { maxTokens: 4, temperature: 1, topP: 1, interruptible: true },
+    });
+    await runEpisode(spec, { gateway });
+    assert.ok(gw.requests.length > 0);
+    assert.ok(gw.requests.every((r) => r.sluice_interruptible === true));
   });
 
   void it("an unseeded episode (seed 0) sends no seed", async () => {

@@ -19,6 +19,8 @@ export interface SamplingParams {
   maxTokens: number;
   temperature: number;
   topP: number;
+  /** Partial rollouts: a weight update may interrupt a generation, which resumes under the new weights. */
+  interruptible?: boolean;
 }
 
 export interface EpisodeSpec {

@@ -11,6 +11,8 @@ export interface CompletionRequest {
   topP: number;
   /** OpenAI `seed`; absent or 0 for unseeded sampling. */
   seed?: number;
+  /** Sluice extension: let weight updates interrupt the generation (it resumes under the new weights). */
+  interruptible?: boolean;
   /** Token-in/token-out session: the gateway keeps this conversation's exact tokens. */
   sessionId: string;
 }
@@ -64,6 +66,7 @@ export class GatewayClient implements ChatCompleter {
       temperature: request.temperature,
       top_p: request.topP,
       ...(request.seed ? { seed: request.seed } : {}),
+      ...(request.interruptible ? { sluice_interruptible: true } : {}),
       sluice_session_id: request.sessionId,
     };
     const text = await this.send("POST", url, JSON.stringify(body), signal);

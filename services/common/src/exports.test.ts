@@ -14,6 +14,7 @@ void describe("@sluice/common public exports", () => {
       "EDITOR_COMMANDS",
       "EventPublisher",
       "GrpcEngineClient",
+      "GrpcRewardModelClient",
       "KV_KEYS",
       "PROTO_ROOT",
       "REPO_ROOT",

@@ -10,6 +10,7 @@ export * from "./runtime-config.js";
 export * from "./events.js";
 export * from "./trajectory-codec.js";
 export * from "./engine-client.js";
+export * from "./reward-model-client.js";
 export * from "./service-runner.js";
 export * from "./spec/schema.js";
 export * from "./spec/load.js";

@@ -124,6 +124,24 @@ class EngineMetrics:
         )
         self.policy_version = Gauge("sluice_engine_policy_version", "Current policy version.")
         self.optimizer_steps = Counter("sluice_engine_optimizer_steps_total", "Optimizer steps.")
+        self.rm_train_steps = Counter(
+            "sluice_engine_reward_model_train_steps_total", "Reward-model optimizer steps."
+        )
+        self.rm_loss = Gauge(
+            "sluice_engine_reward_model_loss", "Reward-model loss of the last training batch."
+        )
+        self.rm_accuracy = Gauge(
+            "sluice_engine_reward_model_accuracy",
+            "Reward-model accuracy on the last training batch (before its step).",
+        )
+        self.rm_version = Gauge("sluice_engine_reward_model_version", "Reward-model version.")
+        self.rm_texts_scored = Counter(
+            "sluice_engine_reward_model_texts_scored_total", "Texts scored by reward models."
+        )
+        self.rm_score_latency = Histogram(
+            "sluice_engine_reward_model_score_latency_seconds",
+            "Reward-model scoring latency per request, by model.",
+        )
 
     def render(self) -> str:
         metrics: list[_Metric] = [
@@ -134,6 +152,12 @@ class EngineMetrics:
             self.tokens_trained,
             self.policy_version,
             self.optimizer_steps,
+            self.rm_train_steps,
+            self.rm_loss,
+            self.rm_accuracy,
+            self.rm_version,
+            self.rm_texts_scored,
+            self.rm_score_latency,
         ]
         lines: list[str] = []
         for metric in metrics:

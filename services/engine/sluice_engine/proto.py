@@ -23,6 +23,17 @@ def _ensure_gen_on_path() -> None:
 
 _ensure_gen_on_path()
 
-from sluice.v1 import engine_pb2, engine_pb2_grpc  # noqa: E402
+from sluice.v1 import (  # noqa: E402
+    engine_pb2,
+    engine_pb2_grpc,
+    reward_model_pb2,
+    reward_model_pb2_grpc,
+)
 
-__all__ = ["engine_pb2", "engine_pb2_grpc", "GEN_DIR"]
+__all__ = [
+    "engine_pb2",
+    "engine_pb2_grpc",
+    "reward_model_pb2",
+    "reward_model_pb2_grpc",
+    "GEN_DIR",
+]

@@ -13,6 +13,7 @@ on its prompt, its seed and the weights, never on which other requests share its
 Unseeded rows share one generator seeded from OS entropy.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import torch
@@ -30,6 +31,7 @@ class SamplingConfig:
     top_p: float = 1.0
     stop_token_ids: frozenset[int] = field(default_factory=frozenset)
     seed: int = 0
+    interruptible: bool = False
 
 
 @dataclass(frozen=True)
@@ -37,7 +39,7 @@ class SampledSequence:
     prompt_index: int
     token_ids: list[int]
     logprobs: list[float]
-    finish_reason: str  # "stop" | "length"
+    finish_reason: str  # "stop" | "length" | "interrupted"
 
 
 _SEED_MASK = (1 << 63) - 1
@@ -120,11 +122,14 @@ def generate(
     eos_token_ids: frozenset[int],
     pad_token_id: int,
     row_seeds: list[int] | None = None,
+    interrupted: Callable[[], bool] | None = None,
 ) -> list[SampledSequence]:
     """Samples num_samples continuations of every prompt in one left-padded batch.
 
     Output order: for each prompt in order, its num_samples samples. `row_seeds` (one per
-    output row, 0 for unseeded) defaults to `row_seed(config.seed, row)`.
+    output row, 0 for unseeded) defaults to `row_seed(config.seed, row)`. With
+    `config.interruptible`, `interrupted()` is polled after every decode step; when it turns
+    true the unfinished rows end with finish_reason "interrupted".
     """
     if not prompts:
         raise ValidationError("prompts: empty batch")
@@ -163,7 +168,8 @@ def generate(
     lengths = torch.zeros(batch, dtype=torch.long, device=device)
     tokens_steps: list[torch.Tensor] = []
     logprob_steps: list[torch.Tensor] = []
-    for _ in range(config.max_tokens):
+    was_interrupted = False
+    for step in range(config.max_tokens):
         tokens, logprobs = sample_next(out.logits[:, -1, :], config, generators)
         tokens = tokens.masked_fill(finished, pad_token_id)
         tokens_steps.append(tokens)
@@ -173,6 +179,14 @@ def generate(
         stopped |= hit_stop
         finished |= hit_stop
         if bool(finished.all()):
+            break
+        if (
+            config.interruptible
+            and interrupted is not None
+            and step + 1 < config.max_tokens
+            and interrupted()
+        ):
+            was_interrupted = True
             break
         attention = torch.cat([attention, (~finished).long()[:, None]], dim=-1)
         out = model(
@@ -196,7 +210,11 @@ def generate(
                 prompt_index=prompt_index,
                 token_ids=all_tokens[r, :n].tolist(),
                 logprobs=all_logprobs[r, :n].tolist(),
-                finish_reason="stop" if stopped_list[r] else "length",
+                finish_reason=(
+                    "stop"
+                    if stopped_list[r]
+                    else ("interrupted" if was_interrupted and n < config.max_tokens else "length")
+                ),
             )
         )
     return results

@@ -1,5 +1,6 @@
 """gRPC EngineService over a ModelRegistry, plus health, reflection and metrics."""
 
+import math
 import time
 from collections.abc import Callable
 from concurrent import futures
@@ -13,11 +14,14 @@ from grpc_reflection.v1alpha import reflection
 from .chat import Message
 from .errors import NotFoundError, PreconditionError, ValidationError
 from .logs import JsonLogger
-from .losses import LossKind, LossSpec, Normalization
+from .losses import DEFAULT_TRUNCATED_IS_CAP, LossKind, LossSpec, Normalization
 from .metrics import EngineMetrics
 from .packing import pack_float32, pack_int32, unpack_float32, unpack_int32, unpack_uint8
 from .proto import engine_pb2, engine_pb2_grpc
 from .registry import ModelRegistry
+from .reward_model_registry import RewardModelRegistry
+from .reward_model_service import SERVICE_NAME as REWARD_MODEL_SERVICE_NAME
+from .reward_model_service import RewardModelServicer, reward_model_pb2_grpc
 from .sampling import SamplingConfig
 from .trainer import OptimConfig, TrainingSequence
 
@@ -27,6 +31,9 @@ MAX_MESSAGE_BYTES = 512 * 1024 * 1024
 _LOSS_KINDS = {
     engine_pb2.LOSS_KIND_REINFORCE: LossKind.REINFORCE,
     engine_pb2.LOSS_KIND_PPO_CLIP: LossKind.PPO_CLIP,
+    engine_pb2.LOSS_KIND_DECOUPLED_PPO: LossKind.DECOUPLED_PPO,
+    engine_pb2.LOSS_KIND_TRUNCATED_IS: LossKind.TRUNCATED_IS,
+    engine_pb2.LOSS_KIND_DPO: LossKind.DPO,
 }
 _NORMALIZATIONS = {
     engine_pb2.LOSS_NORMALIZATION_UNSPECIFIED: Normalization.TOKEN_MEAN,
@@ -35,6 +42,7 @@ _NORMALIZATIONS = {
     engine_pb2.LOSS_NORMALIZATION_CONSTANT: Normalization.CONSTANT,
 }
 DEFAULT_CLIP_EPSILON = 0.2
+DEFAULT_DPO_BETA = 0.1
 
 R = TypeVar("R")
 
@@ -44,7 +52,8 @@ def loss_spec_from_proto(loss: engine_pb2.LossConfig) -> LossSpec:
     normalisation means TOKEN_MEAN; unspecified kind is rejected."""
     kind = _LOSS_KINDS.get(loss.kind)
     if kind is None:
-        raise ValidationError("loss.kind: must be LOSS_KIND_REINFORCE or LOSS_KIND_PPO_CLIP")
+        names = ", ".join(engine_pb2.LossKind.Name(k) for k in _LOSS_KINDS)
+        raise ValidationError(f"loss.kind: must be one of {names}")
     normalization = _NORMALIZATIONS.get(loss.normalization)
     if normalization is None:
         raise ValidationError(f"loss.normalization: unknown value {loss.normalization}")
@@ -54,12 +63,20 @@ def loss_spec_from_proto(loss: engine_pb2.LossConfig) -> LossSpec:
         raise ValidationError("loss.clip_epsilon_low/high: must be >= 0 (low < 1)")
     if normalization is Normalization.CONSTANT and not loss.normalization_constant > 0:
         raise ValidationError("loss.normalization_constant: must be > 0 for CONSTANT")
+    for field in ("kl_coef", "behaviour_weight_cap", "truncated_is_cap", "dpo_beta"):
+        value = getattr(loss, field)
+        if not (value >= 0 and math.isfinite(value)):
+            raise ValidationError(f"loss.{field}: must be a finite number >= 0, got {value}")
     return LossSpec(
         kind=kind,
         normalization=normalization,
         clip_epsilon_low=float(low),
         clip_epsilon_high=float(high),
         normalization_constant=float(loss.normalization_constant or 1.0),
+        kl_coef=float(loss.kl_coef),
+        behaviour_weight_cap=float(loss.behaviour_weight_cap),
+        truncated_is_cap=float(loss.truncated_is_cap or DEFAULT_TRUNCATED_IS_CAP),
+        dpo_beta=float(loss.dpo_beta or DEFAULT_DPO_BETA),
     )
 
 
@@ -77,23 +94,27 @@ def sampling_config_from_proto(params: engine_pb2.SamplingParams) -> SamplingCon
         top_p=float(params.top_p) if params.top_p > 0 else 1.0,
         stop_token_ids=frozenset(int(t) for t in params.stop_token_ids),
         seed=int(params.seed),
+        interruptible=bool(params.interruptible),
     )
 
 
-def training_sequences_from_proto(sequences: Any, needs_old: bool) -> list[TrainingSequence]:
+def training_sequences_from_proto(sequences: Any) -> list[TrainingSequence]:
+    """Proto -> TrainingSequence; empty optional arrays become None (the trainer checks
+    which ones the loss needs)."""
+
+    def optional(raw: bytes, field: str) -> Any:
+        return unpack_float32(raw, field) if raw else None
+
     out = []
     for i, s in enumerate(sequences):
-        old = (
-            unpack_float32(s.old_logprobs, f"sequences[{i}].old_logprobs")
-            if (s.old_logprobs or needs_old)
-            else None
-        )
         out.append(
             TrainingSequence(
                 token_ids=unpack_int32(s.token_ids, f"sequences[{i}].token_ids"),
                 loss_mask=unpack_uint8(s.loss_mask, f"sequences[{i}].loss_mask"),
                 advantages=unpack_float32(s.advantages, f"sequences[{i}].advantages"),
-                old_logprobs=old,
+                old_logprobs=optional(s.old_logprobs, f"sequences[{i}].old_logprobs"),
+                prox_logprobs=optional(s.prox_logprobs, f"sequences[{i}].prox_logprobs"),
+                ref_logprobs=optional(s.ref_logprobs, f"sequences[{i}].ref_logprobs"),
             )
         )
     return out
@@ -228,9 +249,7 @@ class EngineServicer(engine_pb2_grpc.EngineServiceServicer):
         def run() -> Any:
             engine = self.registry.get(request.model)
             spec = loss_spec_from_proto(request.loss)
-            seqs = training_sequences_from_proto(
-                request.sequences, needs_old=spec.kind is LossKind.PPO_CLIP
-            )
+            seqs = training_sequences_from_proto(request.sequences)
             result = engine.forward_backward(
                 seqs,
                 spec,
@@ -245,6 +264,9 @@ class EngineServicer(engine_pb2_grpc.EngineServiceServicer):
                 ratio_mean=result.ratio_mean,
                 entropy=result.entropy,
                 policy_version=result.policy_version,
+                kl_mean=result.kl_mean,
+                pair_accuracy=result.pair_accuracy,
+                off_policy_capped_fraction=result.capped_fraction,
             )
 
         return self._call("ForwardBackward", context, run)
@@ -343,11 +365,17 @@ def start_server(
     engine_pb2_grpc.add_EngineServiceServicer_to_server(servicer, server)
     health_servicer = health.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
-    for name in ("", SERVICE_NAME):
+    # Reward models live on the default policy's device.
+    reward_models = RewardModelRegistry(device=str(registry.get("").device))
+    reward_model_pb2_grpc.add_RewardModelServiceServicer_to_server(
+        RewardModelServicer(reward_models, metrics, log), server
+    )
+    for name in ("", SERVICE_NAME, REWARD_MODEL_SERVICE_NAME):
         health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
     reflection.enable_server_reflection(
         (
             engine_pb2.DESCRIPTOR.services_by_name["EngineService"].full_name,
+            REWARD_MODEL_SERVICE_NAME,
             health_pb2.DESCRIPTOR.services_by_name["Health"].full_name,
             reflection.SERVICE_NAME,
         ),

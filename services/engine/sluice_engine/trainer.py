@@ -4,8 +4,9 @@ checkpoints, serialised by a lock so sampling and training never interleave mid-
 import json
 import math
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -15,9 +16,10 @@ import torch
 
 from .batching import SampleBatcher
 from .chat import Message, Rendered, render_chat
+from .dpo import dpo_loss
 from .errors import NotFoundError, PreconditionError, ValidationError
 from .loading import LoadedModel
-from .losses import LossKind, LossResult, LossSpec, policy_loss
+from .losses import NEEDS_BEHAVIOUR, NEEDS_PROXIMAL, LossKind, LossResult, LossSpec, policy_loss
 from .sampling import SampledSequence, SamplingConfig, generate
 
 T = TypeVar("T")
@@ -34,7 +36,9 @@ class TrainingSequence:
     token_ids: list[int]
     loss_mask: torch.Tensor  # bool [n-1]
     advantages: torch.Tensor  # float32 [n-1]
-    old_logprobs: torch.Tensor | None  # float32 [n-1]
+    old_logprobs: torch.Tensor | None  # float32 [n-1], behaviour policy
+    prox_logprobs: torch.Tensor | None = None  # float32 [n-1], proximal policy
+    ref_logprobs: torch.Tensor | None = None  # float32 [n-1], reference policy
 
 
 @dataclass(frozen=True)
@@ -56,6 +60,9 @@ class ForwardBackwardResult:
     ratio_mean: float
     entropy: float
     policy_version: int
+    kl_mean: float = 0.0
+    pair_accuracy: float = 0.0
+    capped_fraction: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -92,6 +99,9 @@ class PolicyEngine:
         self.optimizer_steps = 0
         self._optimizer: torch.optim.AdamW | None = None
         self._lock = threading.RLock()
+        # Weight updates waiting for the device; interruptible generations yield to them.
+        self._updates_waiting = 0
+        self._updates_lock = threading.Lock()
         # Every tensor op runs on one dedicated device thread. gRPC handlers come from a
         # large pool, and a CPU torch op on a fresh thread pays for a new OpenMP team
         # (bench/engine.sh measured it); ops serialise on the
@@ -187,22 +197,25 @@ class PolicyEngine:
                 self.eos_token_ids,
                 self.pad_token_id,
                 row_seeds,
+                interrupted=self._update_waiting,
             )
             return out, self.policy_version
 
     # ----- logprobs / training -----------------------------------------------------
 
-    def _chunks(self, lengths: list[int]) -> list[list[int]]:
-        """Groups sequence indices so each padded batch stays under max_batch_tokens."""
+    def _chunks(self, lengths: list[int], unit: int = 1) -> list[list[int]]:
+        """Groups sequence indices so each padded batch stays under max_batch_tokens;
+        `unit` consecutive sequences (a DPO pair) always share a chunk."""
         chunks: list[list[int]] = []
         current: list[int] = []
         width = 0
-        for i, n in enumerate(lengths):
-            new_width = max(width, n)
-            if current and new_width * (len(current) + 1) > self.max_batch_tokens:
+        for start in range(0, len(lengths), unit):
+            members = list(range(start, min(start + unit, len(lengths))))
+            new_width = max([width] + [lengths[i] for i in members])
+            if current and new_width * (len(current) + len(members)) > self.max_batch_tokens:
                 chunks.append(current)
-                current, new_width = [], n
-            current.append(i)
+                current, new_width = [], max(lengths[i] for i in members)
+            current.extend(members)
             width = new_width
         if current:
             chunks.append(current)
@@ -249,31 +262,47 @@ class PolicyEngine:
                     out[i] = target[r, : len(sequences[i]) - 1].clone()
             return out, self.policy_version
 
-    def validate_training(self, seqs: list[TrainingSequence], needs_old: bool) -> None:
+    def validate_training(self, seqs: list[TrainingSequence], spec: LossSpec) -> None:
         if not seqs:
             raise ValidationError("sequences: empty batch")
+        if spec.kind is LossKind.DPO and len(seqs) % 2 != 0:
+            raise ValidationError(
+                f"sequences: DPO needs (chosen, rejected) pairs, got {len(seqs)} sequences"
+            )
+        required = {
+            "old_logprobs": spec.kind in NEEDS_BEHAVIOUR,
+            "prox_logprobs": spec.kind in NEEDS_PROXIMAL,
+            "ref_logprobs": spec.needs_ref,
+        }
         for i, s in enumerate(seqs):
             n = len(s.token_ids)
             if n < 2:
                 raise ValidationError(f"sequences[{i}].token_ids: need at least 2 tokens, got {n}")
             self.check_ids(s.token_ids, f"sequences[{i}].token_ids")
-            if s.loss_mask.numel() != n - 1:
-                raise ValidationError(
-                    f"sequences[{i}].loss_mask: length {s.loss_mask.numel()} != "
-                    f"len(token_ids) - 1 = {n - 1}"
-                )
-            if s.advantages.numel() != n - 1:
-                raise ValidationError(
-                    f"sequences[{i}].advantages: length {s.advantages.numel()} != "
-                    f"len(token_ids) - 1 = {n - 1}"
-                )
-            if needs_old and s.old_logprobs is None:
-                raise ValidationError(f"sequences[{i}].old_logprobs: required for PPO_CLIP")
-            if s.old_logprobs is not None and s.old_logprobs.numel() != n - 1:
-                raise ValidationError(
-                    f"sequences[{i}].old_logprobs: length {s.old_logprobs.numel()} != "
-                    f"len(token_ids) - 1 = {n - 1}"
-                )
+            arrays = {
+                "loss_mask": s.loss_mask,
+                "advantages": s.advantages,
+                "old_logprobs": s.old_logprobs,
+                "prox_logprobs": s.prox_logprobs,
+                "ref_logprobs": s.ref_logprobs,
+            }
+            for name, values in arrays.items():
+                if values is None:
+                    if required.get(name, False):
+                        raise ValidationError(
+                            f"sequences[{i}].{name}: required for {spec.kind.name}"
+                            + (
+                                " with kl_coef > 0"
+                                if name == "ref_logprobs" and spec.kl_coef
+                                else ""
+                            )
+                        )
+                    continue
+                if values.numel() != n - 1:
+                    raise ValidationError(
+                        f"sequences[{i}].{name}: length {values.numel()} != "
+                        f"len(token_ids) - 1 = {n - 1}"
+                    )
 
     def _forward_backward(
         self,
@@ -283,7 +312,7 @@ class PolicyEngine:
         total_loss_tokens_in_step: int = 0,
     ) -> ForwardBackwardResult:
         """Accumulates gradients of the (step-normalised) loss; returns call statistics."""
-        self.validate_training(seqs, needs_old=spec.kind is LossKind.PPO_CLIP)
+        self.validate_training(seqs, spec)
         if total_sequences_in_step < 0 or total_loss_tokens_in_step < 0:
             raise ValidationError("total_sequences_in_step/total_loss_tokens_in_step: negative")
         call_tokens = sum(int(s.loss_mask.sum()) for s in seqs)
@@ -292,8 +321,11 @@ class PolicyEngine:
         loss_sum = 0.0
         tokens = 0
         clip_weighted = ratio_weighted = entropy_weighted = 0.0
+        kl_weighted = capped_weighted = 0.0
+        pairs_right = 0.0
+        pair_unit = 2 if spec.kind is LossKind.DPO else 1
         with self._lock:
-            for chunk in self._chunks([len(s.token_ids) for s in seqs]):
+            for chunk in self._chunks([len(s.token_ids) for s in seqs], unit=pair_unit):
                 batch = [seqs[i] for i in chunk]
                 target, entropy, valid = self._forward_logprobs(
                     [s.token_ids for s in batch], with_entropy=True
@@ -308,16 +340,30 @@ class PolicyEngine:
                     return out.to(self.device)
 
                 mask = pad([s.loss_mask for s in batch]).bool() & valid
-                result: LossResult = policy_loss(
-                    logprobs=target,
-                    advantages=pad([s.advantages for s in batch]),
-                    mask=mask,
-                    spec=spec,
-                    old_logprobs=pad([s.old_logprobs for s in batch]),
-                    entropy=entropy,
-                    total_loss_tokens_in_step=total_tokens,
-                    total_sequences_in_step=total_seqs,
-                )
+                result: LossResult
+                if spec.kind is LossKind.DPO:
+                    result = dpo_loss(
+                        logprobs=target,
+                        ref_logprobs=pad([s.ref_logprobs for s in batch]),
+                        mask=mask,
+                        spec=spec,
+                        total_pairs_in_step=total_seqs // 2,
+                        entropy=entropy,
+                    )
+                    pairs_right += result.pair_accuracy * (len(batch) // 2)
+                else:
+                    result = policy_loss(
+                        logprobs=target,
+                        advantages=pad([s.advantages for s in batch]),
+                        mask=mask,
+                        spec=spec,
+                        old_logprobs=pad([s.old_logprobs for s in batch]),
+                        entropy=entropy,
+                        total_loss_tokens_in_step=total_tokens,
+                        total_sequences_in_step=total_seqs,
+                        prox_logprobs=pad([s.prox_logprobs for s in batch]),
+                        ref_logprobs=pad([s.ref_logprobs for s in batch]),
+                    )
                 if not torch.isfinite(result.loss):
                     raise PreconditionError("loss: non-finite value; gradients not accumulated")
                 result.loss.backward()
@@ -326,6 +372,8 @@ class PolicyEngine:
                 clip_weighted += result.clip_fraction * result.loss_tokens
                 ratio_weighted += result.ratio_mean * result.loss_tokens
                 entropy_weighted += result.entropy * result.loss_tokens
+                kl_weighted += result.kl_mean * result.loss_tokens
+                capped_weighted += result.capped_fraction * result.loss_tokens
             denom = max(tokens, 1)
             return ForwardBackwardResult(
                 loss=loss_sum,
@@ -334,6 +382,9 @@ class PolicyEngine:
                 ratio_mean=ratio_weighted / denom if tokens else 1.0,
                 entropy=entropy_weighted / denom,
                 policy_version=self.policy_version,
+                kl_mean=kl_weighted / denom,
+                pair_accuracy=pairs_right / max(len(seqs) // 2, 1) if pair_unit == 2 else 0.0,
+                capped_fraction=capped_weighted / denom,
             )
 
     def _ensure_optimizer(self, config: OptimConfig | None = None) -> torch.optim.AdamW:
@@ -465,13 +516,29 @@ class PolicyEngine:
         )
 
     def optim_step(self, config: OptimConfig) -> OptimResult:
-        return self._on_device(lambda: self._optim_step(config))
+        with self._weight_update():
+            return self._on_device(lambda: self._optim_step(config))
 
     def save(self, path: str, include_optimizer: bool) -> SaveResult:
         return self._on_device(lambda: self._save(path, include_optimizer))
 
     def load(self, path: str, include_optimizer: bool) -> int:
-        return self._on_device(lambda: self._load(path, include_optimizer))
+        with self._weight_update():
+            return self._on_device(lambda: self._load(path, include_optimizer))
+
+    @contextmanager
+    def _weight_update(self) -> Iterator[None]:
+        """Marks a weight update as waiting, so interruptible generations stop early."""
+        with self._updates_lock:
+            self._updates_waiting += 1
+        try:
+            yield
+        finally:
+            with self._updates_lock:
+                self._updates_waiting -= 1
+
+    def _update_waiting(self) -> bool:
+        return self._updates_waiting > 0
 
     def close(self) -> None:
         self._device_pool.shutdown(wait=False, cancel_futures=True)

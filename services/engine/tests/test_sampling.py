@@ -93,3 +93,36 @@ def test_inverse_cdf_follows_the_distribution(engine: PolicyEngine) -> None:
     assert counts[2] == 0
     assert torch.allclose(counts, probs, atol=0.03)
     assert torch.allclose(logprobs, torch.log(probs)[tokens])
+
+
+def test_an_interruptible_generation_stops_when_asked(engine: PolicyEngine) -> None:
+    prompts = _prompts(engine)
+    eos, pad = engine.eos_token_ids, engine.pad_token_id
+    calls = {"n": 0}
+
+    def after_three_tokens() -> bool:
+        calls["n"] += 1
+        return calls["n"] >= 3
+
+    config = SamplingConfig(max_tokens=50, interruptible=True)
+    out = generate(engine.model, prompts, 1, config, eos, pad, [5, 6], after_three_tokens)
+    for s in out:
+        assert s.finish_reason in ("stop", "interrupted")
+        assert len(s.token_ids) <= 3
+    assert any(s.finish_reason == "interrupted" and len(s.token_ids) == 3 for s in out)
+    # Not interruptible: the same callable is never consulted.
+    calls["n"] = 0
+    plain = SamplingConfig(max_tokens=50)
+    out = generate(engine.model, prompts, 1, plain, eos, pad, [5, 6], after_three_tokens)
+    assert calls["n"] == 0 and all(s.finish_reason != "interrupted" for s in out)
+
+
+def test_a_waiting_weight_update_interrupts_sampling(engine: PolicyEngine) -> None:
+    config = SamplingConfig(max_tokens=50, seed=4, interruptible=True)
+    with engine._weight_update():
+        out, _ = engine.sample(_prompts(engine), 1, config)
+    assert all(len(s.token_ids) == 1 or s.finish_reason == "stop" for s in out)
+    assert any(s.finish_reason == "interrupted" for s in out)
+    # Once the update is done, the same request runs to its end.
+    out, _ = engine.sample(_prompts(engine), 1, config)
+    assert all(s.finish_reason in ("stop", "length") for s in out)

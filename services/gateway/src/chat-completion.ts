@@ -3,7 +3,6 @@ import {
   RpcError,
   packFloat32,
   packInt32,
-  unpackFloat32,
   unpackInt32,
   type EngineApi,
   type Logger,
@@ -20,6 +19,7 @@ import type {
 } from "./openai-types.js";
 import { checkSessionPrefix } from "./session-prefix.js";
 import type { SessionStore } from "./session-store.js";
+import { sampleResumable } from "./resumable-sample.js";
 import { newToolCallId, parseToolCalls } from "./tool-calls.js";
 
 export interface ChatCompletionDeps {
@@ -67,30 +67,28 @@ export async function completeChat(
     });
   }
 
-  const sampled = await engineCall(deps, "sample", () =>
-    deps.engine.sample({
+  const sampled = await sampleResumable(
+    (req) => engineCall(deps, "sample", () => deps.engine.sample(req)),
+    prompt.tokenIds,
+    {
       model: deps.model,
-      prompts: [packInt32(prompt.tokenIds)],
-      params: {
-        maxTokens: params.maxTokens,
-        temperature: params.temperature,
-        topP: params.topP,
-        stopTokenIds: [],
-        seed: params.seed,
-      },
-      numSamples: 1,
-    }),
+      maxTokens: params.maxTokens,
+      temperature: params.temperature,
+      topP: params.topP,
+      seed: params.seed,
+      interruptible: params.interruptible,
+    },
   );
-  const seq = sampled.sequences[0];
-  if (seq === undefined) throw new EngineUnavailableError("engine returned no sampled sequence", undefined);
-  const actionIds = unpackInt32(seq.tokenIds, "sample.token_ids");
-  const actionLogprobs = unpackFloat32(seq.logprobs, "sample.logprobs");
+  if (sampled.resumes > 0) deps.metrics.resumedGenerations.inc(sampled.resumes);
+  const actionIds = sampled.tokenIds;
+  const actionLogprobs = sampled.logprobs;
   const policyVersion = sampled.policyVersion;
+  const actionIdsPacked = packInt32(actionIds);
   deps.metrics.policyVersion.set(policyVersion);
   deps.metrics.promptTokens.inc(prompt.tokenIds.length);
   deps.metrics.completionTokens.inc(actionIds.length);
 
-  const text = (await engineCall(deps, "detokenize", () => deps.engine.detokenize(deps.model, seq.tokenIds, true)))
+  const text = (await engineCall(deps, "detokenize", () => deps.engine.detokenize(deps.model, actionIdsPacked, true)))
     .text;
   let content: string | null = text;
   let toolCalls: ToolCall[] = [];
@@ -110,7 +108,7 @@ export async function completeChat(
       content = parsed.content.length > 0 ? parsed.content : null;
     }
   }
-  const finishReason = seq.finishReason === "length" ? "length" : toolCalls.length > 0 ? "tool_calls" : "stop";
+  const finishReason = sampled.finishReason === "length" ? "length" : toolCalls.length > 0 ? "tool_calls" : "stop";
   const logprobs = params.logprobs ? { content: await logprobEntries(deps, actionIds, actionLogprobs) } : null;
 
   if (params.sessionId !== undefined) {
@@ -131,9 +129,9 @@ export async function completeChat(
     session_id: params.sessionId ?? null,
     policy_version: policyVersion,
     observation_token_ids_b64: b64(packInt32(prompt.observationIds)),
-    action_token_ids_b64: b64(packInt32(actionIds)),
+    action_token_ids_b64: b64(actionIdsPacked),
     action_logprobs_b64: b64(packFloat32(actionLogprobs)),
-    action_policy_versions_b64: b64(packInt32(new Array<number>(actionIds.length).fill(policyVersion))),
+    action_policy_versions_b64: b64(packInt32(sampled.policyVersions)),
     prefix_ok: prompt.prefixOk,
     tool_call_errors: toolCallErrors,
   };

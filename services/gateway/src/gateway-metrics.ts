@@ -14,6 +14,7 @@ export interface GatewayMetrics {
   toolCallParseErrors: ReturnType<typeof counter>;
   engineErrors: ReturnType<typeof counter>;
   policyVersion: ReturnType<typeof gauge>;
+  resumedGenerations: ReturnType<typeof counter>;
 }
 
 export function createGatewayMetrics(registry: Registry): GatewayMetrics {
@@ -53,6 +54,11 @@ export function createGatewayMetrics(registry: Registry): GatewayMetrics {
       registry,
       "sluice_gateway_policy_version",
       "Policy version reported by the last engine sample",
+    ),
+    resumedGenerations: counter(
+      registry,
+      "sluice_gateway_resumed_generations_total",
+      "Interruptible generations stopped by a weight update and resumed under the new weights",
     ),
   };
 }

@@ -37,12 +37,16 @@ export interface ChatCompletionParams {
   topP: number;
   seed: number;
   logprobs: boolean;
+  /** Partial rollouts: weight updates may interrupt the generation; it resumes under the new weights. */
+  interruptible: boolean;
   sessionId?: string;
 }
 
 /** Extra request fields the gateway understands besides OpenAI's. */
 export interface SluiceRequestExtension {
   sluice_session_id?: string;
+  /** Default false: the generation runs to completion under the version it started with. */
+  sluice_interruptible?: boolean;
 }
 
 export interface ToolCallError {

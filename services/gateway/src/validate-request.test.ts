@@ -31,6 +31,8 @@ describe("validateChatRequest", () => {
     assert.equal(p.logprobs, false);
     assert.equal(p.sessionId, undefined);
     assert.equal(p.parseToolCalls, false);
+    assert.equal(p.interruptible, false);
+    assert.equal(validateChatRequest({ ...base, sluice_interruptible: true }).interruptible, true);
   });
 
   it("rejects non-object bodies", () => {
@@ -67,6 +69,7 @@ describe("validateChatRequest", () => {
     rejects({ ...base, top_logprobs: 5 }, "top_logprobs");
     rejects({ ...base, tool_choice: "required" }, "tool_choice");
     rejects({ ...base, sluice_session_id: "" }, "sluice_session_id");
+    rejects({ ...base, sluice_interruptible: "yes" }, "sluice_interruptible");
   });
 
   it("validates tools and assistant tool calls", () => {

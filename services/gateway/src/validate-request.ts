@@ -65,6 +65,11 @@ export function validateChatRequest(
   if (body.top_logprobs !== undefined && body.top_logprobs !== null && body.top_logprobs !== 0) {
     fail("top_logprobs", "only the sampled token's logprob is available; top_logprobs must be 0", "unsupported_value");
   }
+  let interruptible = false;
+  if (body.sluice_interruptible !== undefined && body.sluice_interruptible !== null) {
+    if (typeof body.sluice_interruptible !== "boolean") fail("sluice_interruptible", "must be a boolean");
+    interruptible = body.sluice_interruptible;
+  }
   let sessionId: string | undefined;
   if (body.sluice_session_id !== undefined && body.sluice_session_id !== null) {
     const s = body.sluice_session_id;
@@ -82,6 +87,7 @@ export function validateChatRequest(
     topP,
     seed,
     logprobs,
+    interruptible,
   };
   if (tools !== undefined) params.tools = tools;
   if (sessionId !== undefined) params.sessionId = sessionId;

@@ -10,6 +10,7 @@ void describe("LearnerService", () => {
       trajectoriesTrained: 24,
       trajectoriesDropped: { stale: 2, infra_sandbox_error: 1 },
       rewardMeanByStep: [0.1, 0.2, 0.3],
+      completionRateByStep: [1, 0.5, 0.25],
       finished: true,
     });
     assert.deepEqual(res, {
@@ -18,6 +19,7 @@ void describe("LearnerService", () => {
       trajectoriesTrained: 24,
       trajectoriesDropped: { stale: 2, infra_sandbox_error: 1 },
       rewardMeanByStep: [0.1, 0.2, 0.3],
+      completionRateByStep: [1, 0.5, 0.25],
       finished: true,
     });
   });
@@ -30,6 +32,7 @@ void describe("LearnerService", () => {
         trajectoriesTrained: 2,
         trajectoriesDropped: {},
         rewardMeanByStep: [1],
+        completionRateByStep: [0.5],
         finished: false,
       }),
     });

@@ -13,6 +13,7 @@ export function toGetStatusResponse(s: LearnerStatus): contracts.GetStatusRespon
     trajectoriesTrained: s.trajectoriesTrained,
     trajectoriesDropped: { ...s.trajectoriesDropped },
     rewardMeanByStep: [...s.rewardMeanByStep],
+    completionRateByStep: [...s.completionRateByStep],
     finished: s.finished,
   };
 }

@@ -7,6 +7,8 @@ export interface LearnerStatus {
   trajectoriesDropped: Record<string, number>;
   /** Mean episode reward over the valid trajectories of each step. */
   rewardMeanByStep: number[];
+  /** CR per step: the share of the step's valid trajectories whose episode submitted (G-RA). */
+  completionRateByStep: number[];
   finished: boolean;
 }
 
@@ -17,10 +19,16 @@ export function emptyStatus(): LearnerStatus {
     trajectoriesTrained: 0,
     trajectoriesDropped: {},
     rewardMeanByStep: [],
+    completionRateByStep: [],
     finished: false,
   };
 }
 
 export function cloneStatus(s: LearnerStatus): LearnerStatus {
-  return { ...s, trajectoriesDropped: { ...s.trajectoriesDropped }, rewardMeanByStep: [...s.rewardMeanByStep] };
+  return {
+    ...s,
+    trajectoriesDropped: { ...s.trajectoriesDropped },
+    rewardMeanByStep: [...s.rewardMeanByStep],
+    completionRateByStep: [...s.completionRateByStep],
+  };
 }

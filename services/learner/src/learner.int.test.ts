@@ -12,6 +12,7 @@ import {
   ensureExperimentStreams,
   experimentSubjects,
   openKv,
+  unpackFloat32,
   waitFor,
   withDeadline,
   type NatsHandles,
@@ -241,5 +242,40 @@ void describe("learner loop against a real nats-server", () => {
         [2, 2, 4],
       ],
     );
+  });
+
+  void it("decoupled PPO recomputes proximal logprobs before the step and sends them with the batch", async () => {
+    const exp = "learner-decoupled";
+    await ensureExperimentStreams(nats.jsm, exp);
+    const s = experimentSubjects(exp);
+    const pub = new DedupePublisher(nats, undefined);
+    for (let i = 0; i < 2; i++) {
+      const scored = makeScored({ id: `d-${i}`, groupId: "d", groupSize: 2, index: i, reward: i });
+      await pub.publish(s.scored, contracts.ScoredTrajectory.encode(scored).finish(), `d-${i}`);
+    }
+    const engine = new FakeEngine(0);
+    const learner = new Learner({
+      experiment: exp,
+      spec: testSpec({
+        steps: 1,
+        rollout: { groupSize: 2, groupsPerStep: 1 },
+        algorithm: { loss: "decoupled_ppo", behaviourWeightCap: 5 },
+      }),
+      runDir,
+      nats,
+      engine,
+      events: new RecordingEvents(),
+      logger: createLogger({ experiment: exp, component: "learner", write: () => undefined }),
+      registry: createMetricsRegistry("learner", exp),
+    });
+    await withDeadline(learner.run(new AbortController().signal), 10_000, "learner run");
+    assert.equal(engine.computeLogprobsCalls.length, 1);
+    const fb = engine.forwardBackwardCalls[0]!;
+    assert.equal(fb.loss?.kind, contracts.LossKind.LOSS_KIND_DECOUPLED_PPO);
+    assert.equal(fb.loss?.behaviourWeightCap, 5);
+    for (const q of fb.sequences) {
+      assert.deepEqual(unpackFloat32(q.proxLogprobs), new Array<number>(q.tokenIds.byteLength / 4 - 1).fill(-0.5));
+      assert.ok(q.oldLogprobs.byteLength > 0, "behaviour logprobs still travel");
+    }
   });
 });

@@ -30,7 +30,8 @@ import {
 import { GroupBuffer, type DropReason, type IncompleteGroupPolicy, type ReadyGroup } from "./group-buffer.js";
 import { createLearnerMetrics, type LearnerMetrics } from "./learner-metrics.js";
 import { cloneStatus, emptyStatus, type LearnerStatus } from "./learner-status.js";
-import { lossConfigFromSpec } from "./loss-config.js";
+import { lossConfigFromSpec, needsProximalLogprobs } from "./loss-config.js";
+import { withProximalLogprobs } from "./proximal.js";
 import { buildStepBatch, lossTokensOf, microbatches, miniBatchSeed, miniBatches } from "./step-batch.js";
 
 /** Where events go; EventPublisher from common satisfies it. */
@@ -224,8 +225,12 @@ export class Learner {
     const loss = lossConfigFromSpec(spec.algorithm);
     const nextVersion = this.status.policyVersion + 1;
     let lossSum = 0;
+    // Decoupled PPO / TIS: the proximal policy is the weights before the step's first update.
+    const sequences = needsProximalLogprobs(spec.algorithm)
+      ? await withProximalLogprobs(engine, spec.model.name, batch.sequences, spec.learner.microBatchSequences)
+      : batch.sequences;
     // PPO mini-batches: one optimizer update each; only the last moves the policy version.
-    const parts = miniBatches(batch.sequences, spec.algorithm.miniBatches, miniBatchSeed(spec.seed, this.status.step));
+    const parts = miniBatches(sequences, spec.algorithm.miniBatches, miniBatchSeed(spec.seed, this.status.step));
     for (const [k, part] of parts.entries()) {
       const last = k === parts.length - 1;
       const partLossTokens = part.reduce((n, q) => n + lossTokensOf(q), 0);
@@ -267,6 +272,7 @@ export class Learner {
     this.setVersion(nextVersion);
     s.trajectoriesTrained += batch.trained;
     s.rewardMeanByStep.push(batch.rewardMean);
+    s.completionRateByStep.push(batch.completionRate);
     this.metrics.step.set(s.step);
     this.metrics.trained.inc(batch.trained);
     this.metrics.loss.set(lossSum);
@@ -288,6 +294,7 @@ export class Learner {
       values: {
         step: s.step,
         reward_mean: batch.rewardMean,
+        completion_rate: batch.completionRate,
         policy_version: s.policyVersion,
         trained: batch.trained,
         loss: lossSum,

@@ -2,10 +2,28 @@ import { contracts, type ExperimentSpec } from "@sluice/common";
 
 const { LossKind, LossNormalization } = contracts;
 
+type Algorithm = ExperimentSpec["algorithm"];
+
+const LOSS_KINDS: Record<Algorithm["loss"], contracts.LossKind> = {
+  ppo_clip: LossKind.LOSS_KIND_PPO_CLIP,
+  reinforce: LossKind.LOSS_KIND_REINFORCE,
+  decoupled_ppo: LossKind.LOSS_KIND_DECOUPLED_PPO,
+  truncated_is: LossKind.LOSS_KIND_TRUNCATED_IS,
+};
+
+/** True when the loss needs proximal logprobs, recomputed with the weights before the step. */
+export function needsProximalLogprobs(a: Algorithm): boolean {
+  return a.loss === "decoupled_ppo" || a.loss === "truncated_is";
+}
+
 /** spec.algorithm → engine LossConfig. */
-export function lossConfigFromSpec(a: ExperimentSpec["algorithm"]): contracts.LossConfig {
+export function lossConfigFromSpec(a: Algorithm): contracts.LossConfig {
   return {
-    kind: a.loss === "ppo_clip" ? LossKind.LOSS_KIND_PPO_CLIP : LossKind.LOSS_KIND_REINFORCE,
+    kind: LOSS_KINDS[a.loss],
+    behaviourWeightCap: a.behaviourWeightCap,
+    truncatedIsCap: a.truncatedIsCap,
+    klCoef: 0,
+    dpoBeta: 0,
     clipEpsilonLow: a.clipEpsilonLow,
     clipEpsilonHigh: a.clipEpsilonHigh,
     normalization:

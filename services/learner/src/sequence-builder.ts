@@ -68,6 +68,9 @@ export function buildTrainingSequence(t: contracts.Trajectory, advantage: number
       lossMask: packUint8(lossMask_T),
       advantages: packFloat32(adv_T),
       oldLogprobs: packFloat32(oldLp_T),
+      // Filled by the learner when the loss needs them (proximal: recomputed before the step).
+      proxLogprobs: new Uint8Array(),
+      refLogprobs: new Uint8Array(),
     },
     lossTokens,
     tokens: n,

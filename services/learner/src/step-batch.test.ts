@@ -147,3 +147,48 @@ void describe("lossConfigFromSpec", () => {
     assert.ok(Math.abs(d.clipEpsilonLow - 0.2) < 1e-9 && Math.abs(d.clipEpsilonHigh - 0.28) < 1e-9);
   });
 });
+
+void describe("completion rate (CR) of a step", () => {
+  /** A scored trajectory whose episode did or did not submit. */
+  const episode = (
+    id: string,
+    groupId: string,
+    reward: number,
+    submitted: boolean | undefined,
+    failure?: contracts.FailureKind,
+  ) => {
+    const s = makeScored({ id, groupId, groupSize: 3, reward, ...(failure === undefined ? {} : { failure }) });
+    if (submitted === undefined) return s;
+    const outcome = contracts.Outcome.fromPartial({
+      level: submitted
+        ? contracts.OutcomeLevel.OUTCOME_LEVEL_TESTS_FAIL
+        : contracts.OutcomeLevel.OUTCOME_LEVEL_NO_SUBMIT,
+      submitted,
+    });
+    return { ...s, trajectory: { ...s.trajectory!, outcome } };
+  };
+
+  void it("is the share of the step's valid trajectories that submitted, infra failures left out", () => {
+    const buf = new GroupBuffer<typeof ack>({ groupTimeoutMs: 1000 });
+    // Group G: 2 of 3 submitted. Group H: 0 of 2 valid submitted (h3 is an infra failure that "submitted").
+    buf.add(episode("g1", "G", 1, true), ack);
+    buf.add(episode("g2", "G", 0, true), ack);
+    buf.add(episode("g3", "G", 2, false), ack);
+    buf.add(episode("h1", "H", 2, false), ack);
+    buf.add(episode("h2", "H", 2, undefined), ack); // no outcome: not submitted
+    buf.add(episode("h3", "H", 0, true, contracts.FailureKind.FAILURE_KIND_SANDBOX_ERROR), ack);
+    const groups = buf.takeGroups(2, 0, 0)!;
+    const batch = buildStepBatch(groups, { estimator: "grpo" });
+    assert.equal(batch.trained, 5);
+    assert.equal(batch.submitted, 2);
+    assert.equal(batch.completionRate, 2 / 5);
+  });
+
+  void it("is 0 for a step with no valid trajectories and 1 when every one submitted", () => {
+    assert.equal(buildStepBatch([], { estimator: "grpo" }).completionRate, 0);
+    const buf = new GroupBuffer<typeof ack>({ groupTimeoutMs: 1000 });
+    for (const id of ["a", "b", "c"]) buf.add(episode(id, "G", 1, true), ack);
+    const batch = buildStepBatch(buf.takeGroups(1, 0, 0)!, { estimator: "grpo" });
+    assert.deepEqual([batch.submitted, batch.completionRate], [3, 1]);
+  });
+});

@@ -13,6 +13,13 @@ export interface StepBatch {
   trained: number;
   /** Mean episode reward over the valid trajectories of the step. */
   rewardMean: number;
+  /** Valid trajectories of the step whose episode submitted (Outcome.submitted). */
+  submitted: number;
+  /**
+   * CR, the completion rate (G-RA, arXiv 2508.10548): `submitted / trained`, the share of
+   * the step's valid episodes that submitted; 0 for a step without valid trajectories.
+   */
+  completionRate: number;
   /** advantage per trajectory id (for inspection and tests). */
   advantages: Map<string, number>;
 }
@@ -49,6 +56,7 @@ export function buildStepBatch<M extends Ackable>(unordered: readonly ReadyGroup
   const sequences: contracts.TrainingSequence[] = [];
   const advantages = new Map<string, number>();
   const rewards: number[] = [];
+  let submitted = 0;
   let totalLossTokens = 0;
   for (const g of groups) {
     const rewards_G = g.valid.map((s) => s.scored.reward);
@@ -65,13 +73,17 @@ export function buildStepBatch<M extends Ackable>(unordered: readonly ReadyGroup
       const a = adv_G[i] ?? 0;
       advantages.set(t.trajectoryId, a);
       rewards.push(s.scored.reward);
+      if (t.outcome?.submitted === true) submitted++;
       const built = buildTrainingSequence(t, adv_G_T?.[i] ?? a);
       if (built.lossTokens === 0) return;
       sequences.push(built.sequence);
       totalLossTokens += built.lossTokens;
     });
   }
-  return { sequences, totalLossTokens, trained: rewards.length, rewardMean: mean(rewards), advantages };
+  const trained = rewards.length;
+  // CR = #submitted / #valid episodes of the step
+  const completionRate = trained > 0 ? submitted / trained : 0;
+  return { sequences, totalLossTokens, trained, rewardMean: mean(rewards), submitted, completionRate, advantages };
 }
 
 function hasPerTurnRewards(s: { scored: contracts.ScoredTrajectory }): boolean {

@@ -1,5 +1,13 @@
-import { ensureExperimentStreams, experimentSubjects, openObjectStore, runService } from "@sluice/common";
+import {
+  GrpcRewardModelClient,
+  ensureExperimentStreams,
+  experimentSubjects,
+  grpcAddress,
+  openObjectStore,
+  runService,
+} from "@sluice/common";
 import { PrmJudge } from "./channels/prm.js";
+import { EnginePrmScorer, ensurePrmModel, type PrmStepScorer } from "./channels/prm-engine.js";
 import { startOniService } from "./oni/service.js";
 import { startRewardPipeline } from "./pipeline.js";
 import { PrmMetrics } from "./prm-metrics.js";
@@ -12,6 +20,11 @@ await runService("reward", async (ctx) => {
   await ensureExperimentStreams(ctx.nats.jsm, exp);
   const blobs = await openObjectStore(ctx.nats.nc, experimentSubjects(exp).blobBucket);
   const metrics = new RewardMetrics(ctx.registry, config.metricsWindow);
+  // Engine-hosted reward models: ONI classification / ranking, the discriminative PRM route.
+  const needsEngine =
+    (config.oni.enabled && config.oni.rewardType !== "retrieval") ||
+    (config.prm.enabled && config.prm.source === "engine");
+  const rewardModels = needsEngine ? new GrpcRewardModelClient(grpcAddress(ctx.runtime.services.engine)) : undefined;
   const oni = config.oni.enabled
     ? await startOniService({
         experiment: exp,
@@ -19,13 +32,18 @@ await runService("reward", async (ctx) => {
         nats: ctx.nats,
         registry: ctx.registry,
         logger: ctx.logger,
+        rewardModels,
       })
     : undefined;
   const prmMetrics = config.prm.enabled ? new PrmMetrics(ctx.registry) : undefined;
-  const prm = config.prm.enabled
-    ? new PrmJudge(config.prm, (ok) => prmMetrics?.requests.inc({ outcome: ok ? "ok" : "failed" }))
-    : undefined;
-  const deps = oni ? { labels: oni.labels } : {};
+  let prm: PrmStepScorer | undefined;
+  if (config.prm.enabled && config.prm.source === "engine" && rewardModels) {
+    await ensurePrmModel(config.prm, rewardModels);
+    prm = new EnginePrmScorer(config.prm, rewardModels);
+  } else if (config.prm.enabled) {
+    prm = new PrmJudge(config.prm, (ok) => prmMetrics?.requests.inc({ outcome: ok ? "ok" : "failed" }));
+  }
+  const deps = oni ? { labels: oni.labels, oniModel: oni.modelScorer } : {};
   const pipeline = await startRewardPipeline({
     experiment: exp,
     config,
@@ -45,6 +63,7 @@ await runService("reward", async (ctx) => {
     stop: async () => {
       await pipeline.done;
       await oni?.stop();
+      rewardModels?.close();
     },
   };
 });

@@ -16,7 +16,8 @@ import {
   type NatsHandles,
   type ObjectStore,
 } from "@sluice/common";
-import type { PrmJudge, PrmScores } from "./channels/prm.js";
+import type { PrmScores } from "./channels/prm.js";
+import type { PrmStepScorer } from "./channels/prm-engine.js";
 import { TrajectoryRejectedError } from "./errors.js";
 import { judgedChannels } from "./judged-channels.js";
 import type { PrmMetrics } from "./prm-metrics.js";
@@ -52,8 +53,8 @@ export interface RewardPipelineOptions {
   deps?: ChannelDeps;
   /** ONI's annotator: every scored trajectory's turns are enqueued (never awaited). */
   oni?: { enqueueTrajectory(t: contracts.Trajectory): number };
-  /** The PRM judge; awaited per trajectory under its batch deadline. */
-  prm?: PrmJudge;
+  /** The PRM judge (or engine PRM); awaited per trajectory under its batch deadline. */
+  prm?: PrmStepScorer;
   prmMetrics?: PrmMetrics;
 }
 
@@ -118,7 +119,7 @@ export async function startRewardPipeline(o: RewardPipelineOptions): Promise<Run
         attributes: { ...where, trajectoryId: trajectory.trajectoryId, failedTurns: String(scores.failed) },
       });
     };
-    const external = await judgedChannels(trajectory, o.config, o.prm, o.signal, onPrm);
+    const external = await judgedChannels(trajectory, o.config, o.prm, o.signal, onPrm, o.deps?.oniModel);
     let scored: contracts.ScoredTrajectory;
     try {
       scored = scoreTrajectory(trajectory, o.config, channels, Date.now, external);

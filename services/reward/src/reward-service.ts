@@ -1,5 +1,5 @@
 import { contracts, unaryHandler, type GrpcServiceRegistration } from "@sluice/common";
-import type { PrmJudge } from "./channels/prm.js";
+import type { PrmStepScorer } from "./channels/prm-engine.js";
 import { judgedChannels } from "./judged-channels.js";
 import type { PrmMetrics } from "./prm-metrics.js";
 import type { RewardMetrics } from "./reward-metrics.js";
@@ -8,7 +8,7 @@ import { isInfrastructureFailure, scoreBatch, type ChannelDeps, type RewardConfi
 /** What ScoreBatch uses besides the config: ONI's label store, the PRM judge. */
 export interface RewardServiceDeps {
   deps?: ChannelDeps;
-  prm?: PrmJudge;
+  prm?: PrmStepScorer;
   prmMetrics?: PrmMetrics;
 }
 
@@ -38,7 +38,14 @@ export async function scoreBatchResponseJudged(
 ): Promise<contracts.ScoreBatchResponse> {
   const judged = await Promise.all(
     req.trajectories.map((t) =>
-      judgedChannels(t, config, services.prm, undefined, (s) => services.prmMetrics?.record(s)),
+      judgedChannels(
+        t,
+        config,
+        services.prm,
+        undefined,
+        (s) => services.prmMetrics?.record(s),
+        services.deps?.oniModel,
+      ),
     ),
   );
   const byId = new Map(req.trajectories.map((t, i) => [t, judged[i] ?? new Map<string, contracts.RewardChannel>()]));

@@ -1,6 +1,8 @@
 import { contracts, errorMessage, validateTrajectory, type ExperimentSpec } from "@sluice/common";
 import type { ChannelScorer } from "./channels/channel.js";
+import { envStepsChannel } from "./channels/env-steps.js";
 import { oniChannel, type LabelLookup } from "./channels/oni.js";
+import type { OniModelScorer } from "./channels/oni-model.js";
 import { outcomeChannel } from "./channels/outcome.js";
 import { overlongChannel } from "./channels/overlong.js";
 import { prmChannel } from "./channels/prm.js";
@@ -22,6 +24,8 @@ const { FailureKind } = contracts;
 export interface ChannelDeps {
   /** ONI's label store (required when `oni.enabled`). */
   labels?: LabelLookup;
+  /** ONI's engine-hosted reward model (required for `oni.rewardType` classification / ranking). */
+  oniModel?: OniModelScorer;
 }
 
 /** A channel whose weight is scaled by ONI's c_ext (r_t = c_ext · r_ext,t + c_int · …). */
@@ -36,13 +40,20 @@ function scaleWeight(channel: ChannelScorer, cExt: number): ChannelScorer {
   };
 }
 
-/** ONI's intrinsic channel, when enabled; only the retrieval variant runs in the service today. */
+/**
+ * ONI's intrinsic channel, when enabled: retrieval reads the label store; classification and
+ * ranking read the engine-hosted reward model (scored asynchronously per trajectory, see
+ * judgedChannels; this synchronous face gives the last values computed).
+ */
 function oniChannels(config: RewardConfig, deps: ChannelDeps): ChannelScorer[] {
   if (!config.oni.enabled) return [];
   if (config.oni.rewardType !== "retrieval") {
-    throw new UnsupportedConfigError(
-      `oni.rewardType "${config.oni.rewardType}" needs a reward model trained by the engine, which is not wired yet; use "retrieval"`,
-    );
+    if (!deps.oniModel) {
+      throw new UnsupportedConfigError(
+        `oni.rewardType "${config.oni.rewardType}" needs the engine-hosted reward model (ChannelDeps.oniModel)`,
+      );
+    }
+    return [deps.oniModel.syncChannel()];
   }
   if (!deps.labels) throw new RewardConfigError("oni.enabled needs the ONI label store");
   return [oniChannel(config.oni, deps.labels)];
@@ -55,6 +66,15 @@ function oniChannels(config: RewardConfig, deps: ChannelDeps): ChannelScorer[] {
 export function buildChannels(config: RewardConfig, deps: ChannelDeps = {}): ChannelScorer[] {
   const extrinsic: ChannelScorer[] = [outcomeChannel(config.outcome)];
   if (config.stepCritics.enabled) extrinsic.push(stepCriticsChannel(config.stepCritics));
+  if (config.envSteps.enabled) {
+    // With source "score" the outcome channel already carries the per-turn scores.
+    if (config.outcome.source === "score") {
+      throw new RewardConfigError(
+        'envSteps.enabled with outcome.source "score" would count the environment\'s per-turn scores twice; use outcome.source "level"',
+      );
+    }
+    extrinsic.push(envStepsChannel(config.envSteps));
+  }
   if (config.overlong.enabled) extrinsic.push(overlongChannel(config.overlong));
   if (config.prm.enabled) extrinsic.push(prmChannel(config.prm));
   const cExt = config.oni.enabled ? config.oni.cExt : 1;

@@ -19,7 +19,7 @@ void describe("environment registry", () => {
     assert.throws(
       () => defaultEnvironmentRegistry().get("nope"),
       (err: unknown) =>
-        err instanceof UnknownEnvironmentError && /environment\.name.*"nope".*digits, swe/.test(err.message),
+        err instanceof UnknownEnvironmentError && /environment\.name.*"nope".*digits, farm, swe/.test(err.message),
     );
   });
 

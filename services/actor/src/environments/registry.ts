@@ -2,6 +2,7 @@ import type { BoundEnvironment, EnvironmentContext, EnvironmentDefinition } from
 import { ValidationError } from "@sluice/common";
 import { UnknownEnvironmentError } from "../errors.js";
 import { digitsEnvironment } from "./digits.js";
+import { farmEnvironment } from "./farm.js";
 import { sweEnvironment } from "./swe/index.js";
 
 /** Environments by name, as `spec.environment.name` refers to them. */
@@ -34,5 +35,5 @@ export class EnvironmentRegistry {
 
 /** A registry with the built-in environments. */
 export function defaultEnvironmentRegistry(): EnvironmentRegistry {
-  return new EnvironmentRegistry().register(digitsEnvironment).register(sweEnvironment);
+  return new EnvironmentRegistry().register(digitsEnvironment).register(farmEnvironment).register(sweEnvironment);
 }

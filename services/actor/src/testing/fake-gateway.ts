@@ -12,6 +12,7 @@ export interface FakeChatRequest {
   temperature: number;
   top_p: number;
   seed?: number;
+  sluice_interruptible?: boolean;
   sluice_session_id?: string;
 }
 

@@ -117,6 +117,56 @@ const schedule = z
   })
   .strict();
 
+const rewardModel = z
+  .object({
+    name: z
+      .string()
+      .min(1)
+      .max(128)
+      .default("oni")
+      .describe(
+        "engine reward-model name (classification / ranking); created at startup when missing, reused when present; default oni",
+      ),
+    loadPath: z
+      .string()
+      .default("")
+      .describe(
+        "a directory written by the engine's SaveRewardModel to start from; empty = fresh weights; default empty",
+      ),
+    seed: z.number().int().min(0).default(0).describe("initialisation seed of a fresh model; default 0"),
+    tiny: z
+      .record(z.string(), z.number().int().positive())
+      .optional()
+      .describe(
+        "engine TinySpec fields of the backbone (hidden_size, num_hidden_layers, …); default the engine's small RM",
+      ),
+    maxTokens: z
+      .number()
+      .int()
+      .positive()
+      .default(512)
+      .describe("tokens of a text the model reads (the last ones are kept); default 512"),
+    trainIntervalMs: z
+      .number()
+      .int()
+      .positive()
+      .default(1_000)
+      .describe("period of the trainer loop; one period is one ONI training iteration; default 1000"),
+    textCacheCap: z
+      .number()
+      .int()
+      .positive()
+      .default(100_000)
+      .describe("annotated texts (and ranking pairs) kept in memory for training; oldest dropped; default 100000"),
+    scoreDeadlineMs: z
+      .number()
+      .int()
+      .positive()
+      .default(10_000)
+      .describe("deadline of scoring one trajectory's steps; past it the channel is 0 with gate closed; default 10000"),
+  })
+  .strict();
+
 export const oniSchema = z
   .object({
     enabled: z
@@ -156,6 +206,11 @@ export const oniSchema = z
     parser: parser.prefault({}).describe("how a judge answer becomes a label"),
     annotator: annotator.prefault({}).describe("backlog and batching of the annotator"),
     schedule: schedule.prefault({}).describe("reward-model training schedule (engine; classification / ranking)"),
+    rewardModel: rewardModel
+      .prefault({})
+      .describe(
+        "the engine-hosted reward model of the classification / ranking variants. Ranking annotates pairs of consecutive new steps (judge text 'First:…Second:…'); configure judge.prompt and parser.labels (FIRST→0, SECOND→1, TIE→0.5) for it",
+      ),
     labelBucketSuffix: z
       .string()
       .regex(/^[a-z0-9_]+$/)
@@ -170,3 +225,4 @@ export type OniParserConfig = OniConfig["parser"];
 export type OniAnnotatorConfig = OniConfig["annotator"];
 export type OniScheduleConfig = OniConfig["schedule"];
 export type OniRankingConfig = OniConfig["ranking"];
+export type OniRewardModelConfig = OniConfig["rewardModel"];

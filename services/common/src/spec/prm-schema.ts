@@ -1,9 +1,9 @@
 import { z } from "zod";
 
 /**
- * Generative PRM channel `prm`: an OpenAI-compatible judge scores each step of a trajectory
- * (the generative-PRM route). A discriminative scorer hosted by the engine is not part of
- * this schema yet.
+ * PRM step channel `prm`: an OpenAI-compatible judge scores each step of a trajectory (the
+ * generative-PRM route, `source: judge`), or a discriminative reward model hosted by the engine
+ * scores each step's text (`source: engine`).
  */
 const DEFAULT_PROMPT =
   "You review one step of a software engineering agent.\n\nTask:\n{task}\n\nStep:\n{step}\n\n" +
@@ -66,9 +66,43 @@ const prmParser = z
   })
   .strict();
 
+const prmEngine = z
+  .object({
+    model: z
+      .string()
+      .min(1)
+      .max(128)
+      .default("prm")
+      .describe(
+        "engine reward-model name; a regression model's score or a classification model's probability is the step score; default prm",
+      ),
+    loadPath: z
+      .string()
+      .default("")
+      .describe(
+        "a directory written by SaveRewardModel, loaded under `model` at startup when no model of that name exists; empty = the model must already exist in the engine; default empty",
+      ),
+    kind: z
+      .enum(["regression", "classification"])
+      .default("regression")
+      .describe("kind of the model loaded from loadPath; default regression"),
+    batchDeadlineMs: z
+      .number()
+      .int()
+      .positive()
+      .default(20_000)
+      .describe("deadline of scoring all turns of one trajectory; past it the default score is used; default 20000"),
+  })
+  .strict();
+
 export const prmSchema = z
   .object({
-    enabled: z.boolean().default(false).describe("add the generative PRM step channel `prm`; default false"),
+    enabled: z.boolean().default(false).describe("add the PRM step channel `prm`; default false"),
+    source: z
+      .enum(["judge", "engine"])
+      .default("judge")
+      .describe("generative PRM (OpenAI-compatible judge) or discriminative reward model in the engine; default judge"),
+    engine: prmEngine.prefault({}).describe("the engine route (source: engine)"),
     judge: prmJudge.prefault({}),
     parser: prmParser.prefault({}),
     taskMetadataKey: z

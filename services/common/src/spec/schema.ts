@@ -70,6 +70,12 @@ export const rolloutSchema = z
     episodeTimeoutMs: z.number().int().positive().default(120_000),
     requestTimeoutMs: z.number().int().positive().default(60_000),
     actors: z.number().int().min(1).max(64).default(1),
+    partialRollouts: z
+      .boolean()
+      .default(true)
+      .describe(
+        "true: a weight update interrupts in-flight generations, which resume under the new weights (every token keeps the version that produced it; AReaL's interruptible rollouts); false: they run to completion and the update waits; default true",
+      ),
     sampling: sampling.prefault({}),
   })
   .strict();
@@ -202,6 +208,18 @@ const pureSchema = z
   })
   .strict();
 
+const envStepsSchema = z
+  .object({
+    enabled: z
+      .boolean()
+      .default(false)
+      .describe(
+        "add the channel `env_steps`: the environment's own per-turn scores (Outcome.turn_scores) as a step channel, e.g. G-RA's low-level rewards with outcome.source level (arXiv 2508.10548); default false",
+      ),
+    weight: z.number().default(1).describe("channel weight in the composition; default 1"),
+  })
+  .strict();
+
 const gateSchema = z
   .object({
     channel: z.string().min(1).describe("channel name"),
@@ -245,6 +263,7 @@ export const rewardSchema = z
       .strict()
       .prefault({}),
     stepCritics: stepCriticsSchema.prefault({}),
+    envSteps: envStepsSchema.prefault({}),
     overlong: overlongSchema.prefault({}),
     veto: vetoSchema.prefault({}),
     pure: pureSchema.prefault({}),
@@ -270,7 +289,22 @@ export const algorithmSchema = z
       .default("episode")
       .describe("episode: one advantage per trajectory; turn: per-turn group statistics from per-turn rewards"),
     stdNormalization: z.enum(["population", "sample", "none"]).default("population"),
-    loss: z.enum(["ppo_clip", "reinforce"]).default("ppo_clip"),
+    loss: z
+      .enum(["ppo_clip", "reinforce", "decoupled_ppo", "truncated_is"])
+      .default("ppo_clip")
+      .describe(
+        "ppo_clip: ρ = π_θ/π_behav; decoupled_ppo (AReaL): clip against the proximal policy recomputed by the learner, weighted by π_prox/π_behav; truncated_is: the same with the weight truncated at truncatedIsCap; reinforce: −Â·log π; default ppo_clip",
+      ),
+    behaviourWeightCap: z
+      .number()
+      .min(0)
+      .default(0)
+      .describe("decoupled_ppo: tokens with π_prox/π_behav above this leave the loss (AReaL); 0 = no cap; default 0"),
+    truncatedIsCap: z
+      .number()
+      .positive()
+      .default(2)
+      .describe("truncated_is: C in min(π_prox/π_behav, C) (Yao et al. 2025); default 2"),
     clipEpsilonLow: z.number().min(0).max(1).default(0.2),
     clipEpsilonHigh: z.number().min(0).max(10).default(0.28),
     lossNormalization: z.enum(["token_mean", "sequence_mean", "constant"]).default("token_mean"),

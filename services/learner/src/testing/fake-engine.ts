@@ -1,4 +1,4 @@
-import type { contracts, EngineApi } from "@sluice/common";
+import { packFloat32, type contracts, type EngineApi } from "@sluice/common";
 
 /**
  * An in-memory EngineApi that records training calls. `blockForwardBackward()` returns
@@ -60,6 +60,9 @@ export class FakeEngine implements EngineApi {
       ratioMean: 1,
       entropy: 0,
       policyVersion: this.version,
+      klMean: 0,
+      pairAccuracy: 0,
+      offPolicyCappedFraction: 0,
     };
   }
   async optimStep(req: contracts.OptimStepRequest): Promise<contracts.OptimStepResponse> {
@@ -84,8 +87,14 @@ export class FakeEngine implements EngineApi {
   async sample(): Promise<contracts.SampleResponse> {
     throw new Error("FakeEngine.sample is not implemented");
   }
-  async computeLogprobs(): Promise<contracts.ComputeLogprobsResponse> {
-    throw new Error("FakeEngine.computeLogprobs is not implemented");
+  readonly computeLogprobsCalls: contracts.ComputeLogprobsRequest[] = [];
+  /** Proximal logprobs: −0.5 for every target of every sequence. */
+  async computeLogprobs(req: contracts.ComputeLogprobsRequest): Promise<contracts.ComputeLogprobsResponse> {
+    this.computeLogprobsCalls.push(req);
+    return {
+      logprobs: req.sequences.map((ids) => packFloat32(new Array<number>(ids.byteLength / 4 - 1).fill(-0.5))),
+      policyVersion: this.version,
+    };
   }
   close(): void {}
 }

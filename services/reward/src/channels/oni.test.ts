@@ -41,7 +41,8 @@ void describe("ONI intrinsic channel", () => {
     assert.equal(oniAfter?.producerVersion, "labels@1");
     // r_t = c_ext · r_ext,t + c_int · r_int · N^(−β): 1 (outcome) + 0.4 · 1
     assert.ok(Math.abs(after.reward - 1.4) < 1e-12);
-    assert.deepEqual(after.perTurnReward, [0, 0.4]);
+    // the episode-level outcome (1) lands on the last turn
+    assert.deepEqual(after.perTurnReward, [0, 1.4]);
     assert.notEqual(k0, k1);
   });
 
@@ -66,7 +67,7 @@ void describe("ONI intrinsic channel", () => {
     assert.equal(scored.reward, 0.5);
   });
 
-  test("refuses classification and ranking until the engine trains their models", () => {
+  test("refuses classification and ranking without the engine-hosted reward model", () => {
     for (const rewardType of ["classification", "ranking"] as const) {
       const cfg = rewardSchema.parse({ oni: { enabled: true, rewardType } });
       assert.throws(() => buildChannels(cfg, { labels: new MapLabels() }), UnsupportedConfigError);

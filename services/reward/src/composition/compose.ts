@@ -22,6 +22,8 @@ export interface Composed {
  * sum / dra (direct accumulation): `R = r_high + Σ_t r_low,t`, i.e. `R = Σ_i w_i · R_i`.
  * gra: `R = Σ_i m_i · w_i · R_i` with G-RA's masks; a gated channel's per-turn values count
  * only when its mask is 1 (arXiv 2508.10548). A failed veto channel zeroes the total.
+ * When any channel scores turns, per-turn rewards sum to R (episode-level channels are
+ * credited to the last turn).
  * `gate_passed` on each returned channel says whether it counted.
  */
 export function compose(values: readonly contracts.RewardChannel[], input: ComposeInput): Composed {
@@ -44,9 +46,14 @@ export function compose(values: readonly contracts.RewardChannel[], input: Compo
       // r̃_t = Σ_i m_i · w_i · r_i,t (G-RA: r̃_t = r_low,t · 1[r_high ≥ δ])
       if (t < perTurnReward.length) perTurnReward[t] = (perTurnReward[t] ?? 0) + weight * v;
     });
+    // An episode-level channel (the outcome, a judge's verdict) is earned at the end: it
+    // lands on the last turn, so Σ_t r̃_t = R and turn-level credit still sees it.
+    const last = perTurnReward.length - 1;
+    if (ch.perTurn.length === 0 && last >= 0) perTurnReward[last] = (perTurnReward[last] ?? 0) + weight * ch.value;
     return { ...ch, gatePassed: m === 1 };
   });
-  return { channels, reward: vetoed ? 0 : reward, perTurnReward };
+  // A failed veto zeroes the episode and every turn.
+  return { channels, reward: vetoed ? 0 : reward, perTurnReward: vetoed ? perTurnReward.map(() => 0) : perTurnReward };
 }
 
 /** Name and parameters of a composition, e.g. `sum`, `dra`, `gra(outcome≥0;steps)+veto(patch_too_large)`. */

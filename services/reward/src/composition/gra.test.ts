@@ -48,7 +48,9 @@ void describe("G-RA and D-RA composition", () => {
       const g = scoreTrajectory(episode(level), config("gra"));
       assert.equal(g.reward, gra);
       const open = gra >= 1;
-      assert.deepEqual(g.perTurnReward, open ? [0.5, 0.5] : [0, 0]);
+      // the outcome r_high is episode-level: it is credited to the last turn (Σ_t r̃_t = R)
+      const rHigh = g.channels[0]?.value ?? Number.NaN;
+      assert.deepEqual(g.perTurnReward, open ? [0.5, 0.5 + rHigh] : [0, rHigh]);
       assert.deepEqual(
         g.channels.map((c) => [c.name, c.gatePassed]),
         [
@@ -60,7 +62,7 @@ void describe("G-RA and D-RA composition", () => {
       assert.equal(g.composition, "gra(outcome≥0;steps)");
       const d = scoreTrajectory(episode(level), config("dra"));
       assert.equal(d.reward, dra);
-      assert.deepEqual(d.perTurnReward, [0.5, 0.5]);
+      assert.deepEqual(d.perTurnReward, [0.5, 0.5 + rHigh]);
       assert.equal(d.composition, "dra");
     });
   }
@@ -122,17 +124,18 @@ void describe("G-RA and D-RA composition", () => {
       scoreTrajectory(makeTrajectory(), c, [fixed("a", a, []), fixed("b", b, [b, 0]), fixed("c", 4, [1, 3])]);
     // both gates open: R = a + b + c
     assert.equal(run(1, 0.5).reward, 5.5);
-    assert.deepEqual(run(1, 0.5).perTurnReward, [1.5, 3]);
+    // a is episode-level: its value lands on the last turn
+    assert.deepEqual(run(1, 0.5).perTurnReward, [1.5, 4]);
     // b below δ_b: c is masked (m_c = 1[a≥1]·1[b≥0] = 0), b itself still counts
     assert.equal(run(1, -0.5).reward, 0.5);
-    assert.deepEqual(run(1, -0.5).perTurnReward, [-0.5, 0]);
+    assert.deepEqual(run(1, -0.5).perTurnReward, [-0.5, 1]);
     assert.deepEqual(
       run(1, -0.5).channels.map((x) => x.gatePassed),
       [true, true, false],
     );
     // a below δ_a: b and c are masked even though b clears its own gate
     assert.equal(run(0.5, 2).reward, 0.5);
-    assert.deepEqual(run(0.5, 2).perTurnReward, [0, 0]);
+    assert.deepEqual(run(0.5, 2).perTurnReward, [0, 0.5]);
     assert.deepEqual(
       run(0.5, 2).channels.map((x) => x.gatePassed),
       [true, false, false],

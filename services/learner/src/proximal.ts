@@ -1,0 +1,41 @@
+import type { contracts, EngineApi } from "@sluice/common";
+import { EngineResponseError } from "./errors.js";
+import { microbatches } from "./step-batch.js";
+
+/**
+ * Decoupled PPO's proximal policy (AReaL, arXiv 2505.24298): the weights as they are at
+ * the start of the step. Their logprobs of every target are recomputed here, before the
+ * first update of the step, and travel as `prox_logprobs` next to the behaviour logprobs
+ * the rollout recorded. Returns new sequences; the inputs are not modified.
+ */
+export async function withProximalLogprobs(
+  engine: Pick<EngineApi, "computeLogprobs">,
+  model: string,
+  sequences: readonly contracts.TrainingSequence[],
+  microBatchSequences: number,
+): Promise<contracts.TrainingSequence[]> {
+  const out: contracts.TrainingSequence[] = [];
+  for (const mb of microbatches(sequences, microBatchSequences)) {
+    const res = await engine.computeLogprobs({ model, sequences: mb.map((s) => s.tokenIds) });
+    if (res.logprobs.length !== mb.length) {
+      throw new EngineResponseError(
+        `engine returned ${res.logprobs.length} logprob arrays for ${mb.length} sequences`,
+        {
+          model,
+        },
+      );
+    }
+    mb.forEach((s, i) => {
+      const lp = res.logprobs[i]!;
+      // int32 token ids and float32 logprobs: 4 bytes each; n − 1 targets for n tokens.
+      if (lp.byteLength !== s.tokenIds.byteLength - 4) {
+        throw new EngineResponseError(
+          `engine returned ${lp.byteLength / 4} proximal logprobs for a sequence of ${s.tokenIds.byteLength / 4} tokens`,
+          { model },
+        );
+      }
+      out.push({ ...s, proxLogprobs: lp });
+    });
+  }
+  return out;
+}
