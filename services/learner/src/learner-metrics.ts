@@ -18,6 +18,7 @@ export interface LearnerMetrics {
   loss: Gauge;
   rewardMean: Gauge;
   bufferDepth: Gauge;
+  redelivered: Counter;
 }
 
 export function createLearnerMetrics(registry: Registry): LearnerMetrics {
@@ -25,6 +26,11 @@ export function createLearnerMetrics(registry: Registry): LearnerMetrics {
     step: gauge(registry, "sluice_learner_step", "learner steps completed"),
     policyVersion: gauge(registry, "sluice_learner_policy_version", "current policy version"),
     trained: counter(registry, "sluice_learner_trajectories_trained_total", "trajectories consumed by a step"),
+    redelivered: counter(
+      registry,
+      "sluice_learner_redelivered_consumed_total",
+      "redelivered messages already consumed before the last checkpoint (acked and skipped)",
+    ),
     dropped: counter(registry, "sluice_learner_trajectories_dropped_total", "trajectories dropped, by reason", [
       "reason",
     ]),

@@ -154,7 +154,7 @@ void describe("learner loop against a real nats-server", () => {
     const learner = new Learner({
       experiment: exp,
       spec: testSpec({ watchdog: { stallTimeoutMs: 1_000 }, rollout: { groupSize: 2, groupsPerStep: 1 } }),
-      runDir,
+      runDir: mkdtempSync(join(tmpdir(), "sluice-learner-")),
       nats,
       engine: new FakeEngine(3),
       events,
@@ -189,7 +189,7 @@ void describe("learner loop against a real nats-server", () => {
     const learner = new Learner({
       experiment: exp,
       spec: testSpec({ rollout: { groupSize: 2, groupsPerStep: 1 } }),
-      runDir,
+      runDir: mkdtempSync(join(tmpdir(), "sluice-learner-")),
       nats,
       engine,
       events: new RecordingEvents(),
@@ -218,7 +218,7 @@ void describe("learner loop against a real nats-server", () => {
     const learner = new Learner({
       experiment: exp,
       spec: testSpec({ steps: 1, rollout: { groupSize: 4, groupsPerStep: 1 }, algorithm: { miniBatches: 2 } }),
-      runDir,
+      runDir: mkdtempSync(join(tmpdir(), "sluice-learner-")),
       nats,
       engine,
       events: new RecordingEvents(),
@@ -261,7 +261,7 @@ void describe("learner loop against a real nats-server", () => {
         rollout: { groupSize: 2, groupsPerStep: 1 },
         algorithm: { loss: "decoupled_ppo", behaviourWeightCap: 5 },
       }),
-      runDir,
+      runDir: mkdtempSync(join(tmpdir(), "sluice-learner-")),
       nats,
       engine,
       events: new RecordingEvents(),
@@ -277,5 +277,87 @@ void describe("learner loop against a real nats-server", () => {
       assert.deepEqual(unpackFloat32(q.proxLogprobs), new Array<number>(q.tokenIds.byteLength / 4 - 1).fill(-0.5));
       assert.ok(q.oldLogprobs.byteLength > 0, "behaviour logprobs still travel");
     }
+  });
+
+  void it("resumes exactly once: a learner that dies after an uncheckpointed step loses nothing and trains nothing twice", async () => {
+    const exp = "learner-resume";
+    // Each experiment reserves its streams' max bytes: free the earlier tests' reservations.
+    for (const old of [EXP, "learner-fatal", "learner-minibatch", "learner-decoupled"]) {
+      const o = experimentSubjects(old);
+      for (const stream of [o.trajStream, o.scoredStream, o.eventsStream]) {
+        await nats.jsm.streams.delete(stream).catch(() => undefined);
+      }
+    }
+    await ensureExperimentStreams(nats.jsm, exp);
+    const s = experimentSubjects(exp);
+    const pub = new DedupePublisher(nats, undefined);
+    const ids: string[] = [];
+    for (let g = 0; g < 4; g++) {
+      for (let i = 0; i < 2; i++) {
+        const id = `r-${g}-${i}`;
+        ids.push(id);
+        const scored = makeScored({ id, groupId: `r-${g}`, groupSize: 2, index: i, reward: i });
+        await pub.publish(s.scored, contracts.ScoredTrajectory.encode(scored).finish(), id);
+      }
+    }
+    const dir = mkdtempSync(join(tmpdir(), "sluice-learner-"));
+    const spec = testSpec({
+      steps: 4,
+      rollout: { groupSize: 2, groupsPerStep: 1, maxStaleness: 8 },
+      learner: { checkpointEvery: 2, maxAckPending: 16 },
+    });
+    const make = (engine: FakeEngine, events: RecordingEvents) =>
+      new Learner({
+        experiment: exp,
+        spec,
+        runDir: dir,
+        nats,
+        engine,
+        events,
+        logger: createLogger({ experiment: exp, component: "learner", write: () => undefined }),
+        registry: createMetricsRegistry("learner", exp),
+        ackWaitMs: 2_000,
+        fetchMax: 2,
+      });
+
+    // First life: dies right after step 3 (checkpoint at step 2; step 3 not covered).
+    const engine1 = new FakeEngine(0);
+    const abort = new AbortController();
+    const events1 = new RecordingEvents();
+    const emit = events1.emit.bind(events1);
+    events1.emit = async (e) => {
+      await emit(e);
+      if (e.kind === "learner_step" && e.step === 3) abort.abort();
+    };
+    const first = await withDeadline(make(engine1, events1).run(abort.signal), 20_000, "first learner");
+    assert.equal(first.step, 3);
+    const afterCrash = await nats.jsm.consumers.info(s.scoredStream, "learner");
+    assert.ok(afterCrash.num_ack_pending >= 2, "step 3's messages were never acked");
+
+    // Second life: resumes from step 2, gets step 3's messages again from JetStream.
+    const engine2 = new FakeEngine(0);
+    const events2 = new RecordingEvents();
+    const second = await withDeadline(
+      make(engine2, events2).run(new AbortController().signal),
+      30_000,
+      "resumed learner",
+    );
+    assert.equal(second.step, 4);
+    assert.equal(second.policyVersion, 4);
+    assert.deepEqual(engine2.loadWeightsCalls, [join(dir, "checkpoints", "step-2")]);
+    assert.deepEqual(
+      engine2.optimStepCalls.map((c) => c.nextPolicyVersion),
+      [3, 4],
+      "versions only go up",
+    );
+    assert.ok(events2.kinds().includes("learner_resumed"));
+    // Every trajectory trained exactly once, by id: the final checkpoint lists each once.
+    assert.equal(second.trajectoriesTrained, 8);
+    const final = JSON.parse(readFileSync(join(dir, "checkpoints", "step-4", "learner.json"), "utf8")) as {
+      consumed_ids: string[];
+    };
+    assert.deepEqual([...final.consumed_ids].sort(), [...ids].sort());
+    const info = await nats.jsm.consumers.info(s.scoredStream, "learner");
+    assert.equal(info.num_ack_pending, 0);
   });
 });

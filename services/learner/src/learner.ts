@@ -1,5 +1,4 @@
-import { mkdirSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { mkdirSync } from "node:fs";
 import {
   BLOB_HEADER,
   DeadlineError,
@@ -32,6 +31,7 @@ import { createLearnerMetrics, type LearnerMetrics } from "./learner-metrics.js"
 import { cloneStatus, emptyStatus, type LearnerStatus } from "./learner-status.js";
 import { lossConfigFromSpec, needsProximalLogprobs } from "./loss-config.js";
 import { withProximalLogprobs } from "./proximal.js";
+import { CHECKPOINT_FORMAT, checkpointDir, latestCheckpoint, writeCheckpointRecord } from "./checkpoint-store.js";
 import { buildStepBatch, lossTokensOf, microbatches, miniBatchSeed, miniBatches } from "./step-batch.js";
 
 /** Where events go; EventPublisher from common satisfies it. */
@@ -56,6 +56,8 @@ export interface LearnerOptions {
   fetchExpiresMs?: number;
   /** Messages asked for per fetch; default min(256, maxAckPending). */
   fetchMax?: number;
+  /** JetStream ack wait of the learner's consumer; default max(60 s, learner.stepTimeoutMs). */
+  ackWaitMs?: number;
   now?: () => number;
 }
 
@@ -87,6 +89,12 @@ export class Learner {
   private kv: KV | undefined;
   private blobs: ObjectStore | undefined;
   private inStep: JsMsg[] = [];
+  /** Trained or dropped, waiting for the checkpoint that covers them before the ack. */
+  private awaitingCheckpoint: JsMsg[] = [];
+  /** Trajectory id of each accepted message (for the consumed-id accounting). */
+  private readonly idOf = new WeakMap<JsMsg, string>();
+  /** Trajectory id → stream sequence of everything consumed and acked (restored on resume). */
+  private consumed = new Map<string, number>();
   private lastCheckpointStep = -1;
   private startedAtMs = 0;
   private idleMs = 0;
@@ -96,7 +104,7 @@ export class Learner {
     this.metrics = createLearnerMetrics(o.registry);
     this.consumer = o.consumerName ?? "learner";
     this.now = o.now ?? Date.now;
-    this.ackWaitMs = Math.max(60_000, o.spec.learner.stepTimeoutMs);
+    this.ackWaitMs = o.ackWaitMs ?? Math.max(60_000, o.spec.learner.stepTimeoutMs);
     this.buffer = new GroupBuffer<JsMsg>({
       groupTimeoutMs: o.spec.learner.groupTimeoutMs,
       policy: o.incompleteGroupPolicy ?? "drop",
@@ -119,9 +127,10 @@ export class Learner {
   async run(signal: AbortSignal): Promise<LearnerStatus> {
     const { spec } = this.o;
     const groupsPerStep = spec.rollout.groupsPerStep;
-    if (spec.learner.maxAckPending < groupsPerStep * spec.rollout.groupSize) {
+    const heldSteps = Math.max(1, spec.learner.checkpointEvery);
+    if (spec.learner.maxAckPending < heldSteps * groupsPerStep * spec.rollout.groupSize) {
       throw new ValidationError(
-        `learner.maxAckPending (${spec.learner.maxAckPending}) must be at least groupsPerStep × groupSize (${groupsPerStep * spec.rollout.groupSize}): the learner holds a step's messages unacked`,
+        `learner.maxAckPending (${spec.learner.maxAckPending}) must be at least max(1, checkpointEvery) × groupsPerStep × groupSize (${heldSteps * groupsPerStep * spec.rollout.groupSize}): the learner holds messages unacked until the checkpoint that covers them`,
       );
     }
     this.startedAtMs = this.now();
@@ -138,6 +147,7 @@ export class Learner {
     const info = await this.startupCall(() => this.o.engine.modelInfo(spec.model.name), signal);
     if (!info) return this.getStatus();
     this.setVersion(info.policyVersion);
+    if (!(await this.resume(signal)) && signal.aborted) return this.getStatus();
     await this.publishPolicy();
     this.o.logger.info("learner started", { policyVersion: this.status.policyVersion, steps: spec.steps });
 
@@ -203,6 +213,22 @@ export class Learner {
       });
       return;
     }
+    const id = scored.trajectory?.trajectoryId ?? "";
+    const consumedSeq = this.consumed.get(id);
+    if (consumedSeq === m.seq) {
+      // The same message again: its ack was lost (a crash between the checkpoint that covers
+      // it and the ack). It was counted and its effect is in the weights.
+      m.ack();
+      this.metrics.redelivered.inc();
+      return;
+    }
+    if (consumedSeq !== undefined) {
+      // Another publication of a trajectory already consumed (a retried publish).
+      this.countDrop("duplicate");
+      m.ack();
+      return;
+    }
+    this.idOf.set(m, id);
     this.buffer.add(scored, m);
   }
 
@@ -278,14 +304,13 @@ export class Learner {
     this.metrics.loss.set(lossSum);
     this.metrics.rewardMean.set(batch.rewardMean);
 
+    this.awaitingCheckpoint.push(...this.inStep, ...this.buffer.takeAcks());
+    this.inStep = [];
     const every = spec.learner.checkpointEvery;
     if ((every > 0 && s.step % every === 0) || s.step >= spec.steps) await this.checkpoint();
     await this.publishPolicy();
-    // Ack only now: the step's effect is in the weights, the checkpoint and the KV record.
-    const acks = [...this.inStep, ...this.buffer.takeAcks()];
-    for (const m of acks) m.ack();
-    await this.o.nats.nc.flush();
-    this.inStep = [];
+    // Without periodic checkpoints there is nothing to resume from: ack after the step.
+    if (every === 0) await this.ackAwaiting();
     this.metrics.bufferDepth.set(this.buffer.depth());
     this.metrics.stepDuration.observe((this.now() - started) / 1000);
     await this.o.events.emit({
@@ -302,25 +327,87 @@ export class Learner {
     });
   }
 
+  /**
+   * Weights + optimizer (engine) and the accounting (consumed ids, counters), then the acks
+   * of every message the checkpoint covers: ack only after the checkpoint that covers it.
+   */
   private async checkpoint(): Promise<void> {
     const { spec, engine, runDir } = this.o;
     const s = this.status;
     if (this.lastCheckpointStep === s.step) return;
-    const dir = join(runDir, "checkpoints", `step-${s.step}`);
+    const dir = checkpointDir(runDir, s.step);
     mkdirSync(dir, { recursive: true });
     const stop = this.metrics.engineLatency.startTimer({ call: "save_weights" });
     await engine.saveWeights(spec.model.name, dir, true);
     stop();
-    const record = {
+    this.markConsumed(this.awaitingCheckpoint);
+    writeCheckpointRecord(dir, {
+      format: CHECKPOINT_FORMAT,
       step: s.step,
       policy_version: s.policyVersion,
       trajectories_trained: s.trajectoriesTrained,
       trajectories_dropped: s.trajectoriesDropped,
       reward_mean_by_step: s.rewardMeanByStep,
-    };
-    writeFileSync(join(dir, "learner.json"), JSON.stringify(record, null, 2) + "\n");
+      completion_rate_by_step: s.completionRateByStep,
+      consumed_ids: [...this.consumed.keys()],
+      consumed_seqs: [...this.consumed.values()],
+    });
     this.lastCheckpointStep = s.step;
-    this.o.logger.info("checkpoint written", { step: s.step, dir });
+    this.o.logger.info("checkpoint written", { step: s.step, dir, consumed: this.consumed.size });
+    await this.ackAwaiting();
+  }
+
+  private async ackAwaiting(): Promise<void> {
+    this.markConsumed(this.awaitingCheckpoint);
+    for (const m of this.awaitingCheckpoint) m.ack();
+    this.awaitingCheckpoint = [];
+    await this.o.nats.nc.flush();
+  }
+
+  private markConsumed(msgs: readonly JsMsg[]): void {
+    for (const m of msgs) {
+      const id = this.idOf.get(m);
+      if (id) this.consumed.set(id, m.seq);
+    }
+  }
+
+  /**
+   * Resumes from the newest complete checkpoint in the run dir, if any: the engine loads its
+   * weights and optimizer, the learner its accounting. Messages acked before it are not
+   * redelivered; those consumed after it were never acked and come back from JetStream.
+   */
+  private async resume(signal: AbortSignal): Promise<boolean> {
+    const { spec, engine, runDir, logger } = this.o;
+    const found = latestCheckpoint(runDir, (dir, err) =>
+      logger.warn("skipping an unreadable checkpoint", { dir, err: errorMessage(err) }),
+    );
+    if (!found) return false;
+    const r = found.record;
+    const loaded = await this.startupCall(() => engine.loadWeights(spec.model.name, found.dir, true), signal);
+    if (!loaded) return false;
+    if (loaded.policyVersion !== r.policy_version) {
+      throw new LearnerError(
+        `checkpoint ${found.dir}: the engine loaded policy version ${loaded.policyVersion}, the record says ${r.policy_version}`,
+      );
+    }
+    const s = this.status;
+    s.step = r.step;
+    s.trajectoriesTrained = r.trajectories_trained;
+    s.trajectoriesDropped = { ...r.trajectories_dropped };
+    s.rewardMeanByStep = [...r.reward_mean_by_step];
+    s.completionRateByStep = [...r.completion_rate_by_step];
+    this.consumed = new Map(r.consumed_ids.map((id, i) => [id, r.consumed_seqs[i] ?? -1]));
+    this.lastCheckpointStep = r.step;
+    this.setVersion(r.policy_version);
+    this.metrics.step.set(r.step);
+    logger.info("resumed from checkpoint", { dir: found.dir, step: r.step, policyVersion: r.policy_version });
+    await this.o.events.emit({
+      kind: "learner_resumed",
+      step: r.step,
+      message: `resumed from ${found.dir}`,
+      values: { step: r.step, policy_version: r.policy_version, consumed: r.consumed_ids.length },
+    });
+    return true;
   }
 
   private async finish(): Promise<void> {
@@ -370,7 +457,7 @@ export class Learner {
   }
 
   private extendAckDeadlines(): void {
-    for (const m of [...this.inStep, ...this.buffer.heldMessages()]) m.working();
+    for (const m of [...this.inStep, ...this.awaitingCheckpoint, ...this.buffer.heldMessages()]) m.working();
   }
 
   private setVersion(v: number): void {

@@ -1,4 +1,8 @@
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { packFloat32, type contracts, type EngineApi } from "@sluice/common";
+
+const FAKE_WEIGHTS = "fake-weights.json";
 
 /**
  * An in-memory EngineApi that records training calls. `blockForwardBackward()` returns
@@ -71,11 +75,18 @@ export class FakeEngine implements EngineApi {
     if (!req.keepPolicyVersion) this.version = req.nextPolicyVersion;
     return { policyVersion: this.version, gradNorm: 1, optimizerSteps: this.optimStepCalls.length };
   }
+  /** "Weights" are a JSON file with the version, so a restarted learner can load them back. */
   async saveWeights(model: string, path: string, includeOptimizer: boolean): Promise<contracts.SaveWeightsResponse> {
     this.saveWeightsCalls.push({ model, path, includeOptimizer });
+    mkdirSync(path, { recursive: true });
+    writeFileSync(join(path, FAKE_WEIGHTS), JSON.stringify({ policyVersion: this.version }));
     return { path, policyVersion: this.version, bytes: 0 };
   }
-  async loadWeights(): Promise<contracts.LoadWeightsResponse> {
+  readonly loadWeightsCalls: string[] = [];
+  async loadWeights(model: string, path: string): Promise<contracts.LoadWeightsResponse> {
+    this.loadWeightsCalls.push(path);
+    const saved = JSON.parse(readFileSync(join(path, FAKE_WEIGHTS), "utf8")) as { policyVersion: number };
+    this.version = saved.policyVersion;
     return { policyVersion: this.version };
   }
   async renderChat(): Promise<contracts.RenderChatResponse> {
