@@ -25,4 +25,5 @@ export * from "./nats/streams.js";
 export * from "./nats/publisher.js";
 export * from "./nats/consumer.js";
 export * from "./nats/consumer-pump.js";
+export * from "./nats/label-snapshot.js";
 export * as contracts from "./contracts.js";

@@ -11,6 +11,8 @@ import {
   createMetricsRegistry,
   ensureExperimentStreams,
   experimentSubjects,
+  decodeLabelSnapshotRequest,
+  encodeLabelSnapshotMessage,
   openKv,
   unpackFloat32,
   waitFor,
@@ -305,7 +307,19 @@ void describe("learner loop against a real nats-server", () => {
       steps: 4,
       rollout: { groupSize: 2, groupsPerStep: 1, maxStaleness: 8 },
       learner: { checkpointEvery: 2, maxAckPending: 16 },
+      reward: { oni: { enabled: true, cInt: 0.4 } },
     });
+    // Stands in for the reward service's label store: answers snapshot / restore requests.
+    const labelOps: string[] = [];
+    const subs = (["snapshot", "restore"] as const).map((op) =>
+      nats.nc.subscribe(op === "snapshot" ? s.oniSnapshot : s.oniRestore, {
+        callback: (_err, msg) => {
+          const { path } = decodeLabelSnapshotRequest(msg.data);
+          labelOps.push(`${op} ${path.slice(dir.length)}`);
+          msg.respond(encodeLabelSnapshotMessage({ ok: true, version: 7, labels: 3 }));
+        },
+      }),
+    );
     const make = (engine: FakeEngine, events: RecordingEvents) =>
       new Learner({
         experiment: exp,
@@ -359,5 +373,20 @@ void describe("learner loop against a real nats-server", () => {
     assert.deepEqual([...final.consumed_ids].sort(), [...ids].sort());
     const info = await nats.jsm.consumers.info(s.scoredStream, "learner");
     assert.equal(info.num_ack_pending, 0);
+    // ONI's label store is snapshotted with every checkpoint and restored on resume.
+    for (const sub of subs) sub.unsubscribe();
+    assert.deepEqual(labelOps, [
+      "snapshot /checkpoints/step-2/oni-labels.json",
+      "restore /checkpoints/step-2/oni-labels.json",
+      "snapshot /checkpoints/step-4/oni-labels.json",
+    ]);
+    assert.equal(
+      (
+        JSON.parse(readFileSync(join(dir, "checkpoints", "step-4", "learner.json"), "utf8")) as {
+          label_snapshot?: string;
+        }
+      ).label_snapshot,
+      "oni-labels.json",
+    );
   });
 });

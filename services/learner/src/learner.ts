@@ -1,4 +1,5 @@
 import { mkdirSync } from "node:fs";
+import { join } from "node:path";
 import {
   BLOB_HEADER,
   DeadlineError,
@@ -13,6 +14,7 @@ import {
   ConsumerPump,
   openKv,
   openObjectStore,
+  requestLabelSnapshot,
   resolvePayload,
   sleep,
   type EngineApi,
@@ -70,6 +72,8 @@ export class LearnerError extends SluiceError {
 }
 
 const STARTUP_RETRY_MS = 500;
+const LABEL_SNAPSHOT_FILE = "oni-labels.json";
+const LABEL_SNAPSHOT_TIMEOUT_MS = 30_000;
 
 /**
  * The learner loop: pull scored trajectories from JetStream, group them, and once B
@@ -341,6 +345,7 @@ export class Learner {
     await engine.saveWeights(spec.model.name, dir, true);
     stop();
     this.markConsumed(this.awaitingCheckpoint);
+    const labelSnapshot = await this.snapshotLabels(dir);
     writeCheckpointRecord(dir, {
       format: CHECKPOINT_FORMAT,
       step: s.step,
@@ -351,10 +356,68 @@ export class Learner {
       completion_rate_by_step: s.completionRateByStep,
       consumed_ids: [...this.consumed.keys()],
       consumed_seqs: [...this.consumed.values()],
+      ...(labelSnapshot ? { label_snapshot: labelSnapshot } : {}),
     });
     this.lastCheckpointStep = s.step;
     this.o.logger.info("checkpoint written", { step: s.step, dir, consumed: this.consumed.size });
     await this.ackAwaiting();
+  }
+
+  /**
+   * ONI: the reward service writes its label store next to the weights, so a resumed run
+   * sees the labels its intrinsic rewards were computed from. A failure is reported and
+   * the checkpoint goes on without it (training must not stop for the annotator).
+   */
+  private async snapshotLabels(dir: string): Promise<string | undefined> {
+    if (!this.o.spec.reward.oni.enabled) return undefined;
+    try {
+      const r = await requestLabelSnapshot(
+        this.o.nats.nc,
+        this.o.experiment,
+        "snapshot",
+        join(dir, LABEL_SNAPSHOT_FILE),
+        LABEL_SNAPSHOT_TIMEOUT_MS,
+      );
+      this.o.logger.info("ONI labels snapshotted", { dir, labels: r.labels, version: r.version });
+      return LABEL_SNAPSHOT_FILE;
+    } catch (err) {
+      await this.o.events.emit({
+        kind: "oni_label_snapshot_failed",
+        severity: "error",
+        message: errorMessage(err),
+        step: this.status.step,
+      });
+      return undefined;
+    }
+  }
+
+  private async restoreLabels(path: string, signal: AbortSignal): Promise<void> {
+    // The reward service may still be starting: retry within the startup deadline.
+    const deadline = this.now() + this.o.spec.learner.stepTimeoutMs;
+    for (;;) {
+      try {
+        const r = await requestLabelSnapshot(
+          this.o.nats.nc,
+          this.o.experiment,
+          "restore",
+          path,
+          LABEL_SNAPSHOT_TIMEOUT_MS,
+        );
+        this.o.logger.info("ONI labels restored", { path, labels: r.labels });
+        return;
+      } catch (err) {
+        if (signal.aborted || this.now() >= deadline) {
+          await this.o.events.emit({
+            kind: "oni_label_restore_failed",
+            severity: "error",
+            message: errorMessage(err),
+            step: this.status.step,
+          });
+          return;
+        }
+        await sleep(STARTUP_RETRY_MS, signal);
+      }
+    }
   }
 
   private async ackAwaiting(): Promise<void> {
@@ -400,6 +463,7 @@ export class Learner {
     this.lastCheckpointStep = r.step;
     this.setVersion(r.policy_version);
     this.metrics.step.set(r.step);
+    if (r.label_snapshot) await this.restoreLabels(join(found.dir, r.label_snapshot), signal);
     logger.info("resumed from checkpoint", { dir: found.dir, step: r.step, policyVersion: r.policy_version });
     await this.o.events.emit({
       kind: "learner_resumed",

@@ -4,6 +4,9 @@ export interface ExperimentSubjects {
   scored: string;
   annotRequest: string;
   annotResult: string;
+  /** Request-reply: the reward service snapshots / restores ONI's label store (learner checkpoints). */
+  oniSnapshot: string;
+  oniRestore: string;
   events: string;
   trajStream: string;
   scoredStream: string;
@@ -26,6 +29,8 @@ export function experimentSubjects(exp: string): ExperimentSubjects {
     scored: `sluice.${exp}.scored`,
     annotRequest: `sluice.${exp}.annot.req`,
     annotResult: `sluice.${exp}.annot.res`,
+    oniSnapshot: `sluice.${exp}.oni.snapshot`,
+    oniRestore: `sluice.${exp}.oni.restore`,
     events: `sluice.${exp}.events`,
     trajStream: `SLUICE_${up}_TRAJ`,
     scoredStream: `SLUICE_${up}_SCORED`,

@@ -3,9 +3,10 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { connectNats, type NatsHandles } from "@sluice/common";
+import { LabelSnapshotError, connectNats, createLogger, requestLabelSnapshot, type NatsHandles } from "@sluice/common";
 import { startNatsServer, type NatsServerHandle } from "@sluice/common/internal";
 import { KvLabelStore, labelBucketName, readSnapshot, retrievalReward } from "./label-store.js";
+import { serveLabelSnapshots } from "./snapshot-responder.js";
 
 void describe("ONI label store in NATS KV", { timeout: 30_000 }, () => {
   let server: NatsServerHandle;
@@ -61,5 +62,39 @@ void describe("ONI label store in NATS KV", { timeout: 30_000 }, () => {
     assert.equal(await fresh.restore(path), 3);
     const again = await KvLabelStore.open(nats.nc, labelBucketName("oni-it-restored"));
     assert.deepEqual(new Map(again.entries()), new Map(store.entries()));
+  });
+
+  test("the learner's checkpoint asks for a snapshot and, on resume, a restore (request-reply)", async () => {
+    const store = await KvLabelStore.open(nats.nc, labelBucketName("oni-it-ckpt"));
+    await store.putMany(
+      new Map([
+        ["k1", 1],
+        ["k2", 0],
+      ]),
+    );
+    const logger = createLogger({ experiment: "oni-it-ckpt", component: "reward", write: () => undefined });
+    const responder = serveLabelSnapshots("oni-it-ckpt", nats, store, logger);
+    try {
+      const path = join(dir, "ckpt-labels.json");
+      const snap = await requestLabelSnapshot(nats.nc, "oni-it-ckpt", "snapshot", path, 5_000);
+      assert.deepEqual(snap, { version: store.version, labels: 2 });
+      assert.deepEqual((await readSnapshot(path)).labels, { k1: 1, k2: 0 });
+      // A label written after the checkpoint is not undone, but the checkpoint's come back.
+      await store.put("k1", 0);
+      const restored = await requestLabelSnapshot(nats.nc, "oni-it-ckpt", "restore", path, 5_000);
+      assert.equal(restored.labels, 2);
+      assert.equal(store.get("k1"), 1);
+      // A bad path is an error reply, not a hang; nobody listening is a timeout error.
+      await assert.rejects(
+        requestLabelSnapshot(nats.nc, "oni-it-ckpt", "restore", join(dir, "missing.json"), 5_000),
+        LabelSnapshotError,
+      );
+    } finally {
+      responder.stop();
+    }
+    await assert.rejects(
+      requestLabelSnapshot(nats.nc, "oni-it-nobody", "snapshot", join(dir, "x.json"), 500),
+      LabelSnapshotError,
+    );
   });
 });

@@ -19,6 +19,7 @@ import { encodeAnnotation } from "./annotation-messages.js";
 import { AnnotatorMetrics } from "./annotator-metrics.js";
 import { Annotator } from "./annotator.js";
 import { KvLabelStore, labelBucketName } from "./label-store.js";
+import { serveLabelSnapshots } from "./snapshot-responder.js";
 
 export interface OniServiceOptions {
   experiment: string;
@@ -107,6 +108,7 @@ export async function startOniService(o: OniServiceOptions): Promise<OniService>
   }
   const abort = new AbortController();
   const running = [annotator.run(abort.signal), ...(trainer ? [trainer.run(abort.signal)] : [])];
+  const snapshots = serveLabelSnapshots(o.experiment, o.nats, labels, o.logger.child({ loop: "oni-snapshots" }));
   const enqueue = (key: string, text: string, t: contracts.Trajectory, turn: number): boolean => {
     if (annotator.enqueue(key, text) !== "queued") return false;
     publish(s.annotRequest, encodeAnnotation({ key, text, trajectoryId: t.trajectoryId, turn }));
@@ -145,6 +147,7 @@ export async function startOniService(o: OniServiceOptions): Promise<OniService>
       return queued;
     },
     async stop() {
+      snapshots.stop();
       abort.abort();
       await withDeadline(Promise.all(running), o.stopTimeoutMs ?? 10_000, "ONI annotator stop").catch((err: unknown) =>
         log.warn("ONI annotator did not stop in time", { err: errorMessage(err) }),
