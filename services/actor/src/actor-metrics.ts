@@ -12,6 +12,7 @@ export interface ActorMetrics {
   turns: Histogram;
   episodeSeconds: Histogram;
   groupsAdmitted: Counter;
+  groupsReclaimed: Counter;
   admissionWaitSeconds: Counter;
   trajectoriesPublished: Counter;
   publishDuplicates: Counter;
@@ -40,6 +41,11 @@ export function createActorMetrics(registry: Registry): ActorMetrics {
       [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600],
     ),
     groupsAdmitted: counter(registry, "sluice_actor_groups_admitted_total", "groups this actor admitted"),
+    groupsReclaimed: counter(
+      registry,
+      "sluice_actor_groups_reclaimed_total",
+      "groups this actor ran again because their actor's lease expired or they were given back",
+    ),
     admissionWaitSeconds: counter(
       registry,
       "sluice_actor_admission_wait_seconds_total",

@@ -196,7 +196,20 @@ void describe("actor shutdown", () => {
     const summary = await Promise.race([run, sleep(5_000).then(() => "hung" as const)]);
     assert.notEqual(summary, "hung");
     assert.equal((await nats.jsm.streams.info(n.trajStream)).state.messages, 0);
-    assert.equal((await store.read()).admittedGroups, 0);
+    // Both groups are given back: still admitted (same ordinals, same tasks), but their
+    // leases have ended, so the next actor to ask runs them again without new budget.
+    const after = await store.read();
+    assert.equal(after.admittedGroups, 2);
+    assert.deepEqual(
+      Object.values(after.inflight).map((g) => g.leaseUntilMs),
+      [0, 0],
+    );
+    const next = new KvAdmissionStore(kv, { groupsPerStep: 2, maxStaleness: 0, steps: 2 }, { actorId: "actor-2" });
+    const reclaimed = [await next.tryAdmit(0), await next.tryAdmit(0)];
+    assert.deepEqual(reclaimed.map((r) => (r.admitted ? [r.ordinal, r.reclaimed] : r.reason)).sort(), [
+      [0, true],
+      [1, true],
+    ]);
   });
 });
 
@@ -230,5 +243,57 @@ void describe("KV admission counter", () => {
     );
     assert.ok(results.filter((r) => !r.admitted).every((r) => !r.admitted && r.reason === "staleness"));
     assert.equal((await stores[0]!.read()).admittedGroups, 6);
+  });
+
+  void it("runs a killed actor's groups again once their lease expires, never spending new budget", async () => {
+    const kv = await openKv(nats.nc, "sluice_lease");
+    const config = { groupsPerStep: 2, maxStaleness: 0, steps: 1 };
+    let now = 1_000;
+    const clock = () => now;
+    const dead = new KvAdmissionStore(kv, config, { actorId: "dead", leaseMs: 10_000, now: clock });
+    const alive = new KvAdmissionStore(kv, config, { actorId: "alive", leaseMs: 10_000, now: clock });
+    assert.deepEqual(await dead.tryAdmit(0), { admitted: true, ordinal: 0, reclaimed: false });
+    assert.deepEqual(await alive.tryAdmit(0), { admitted: true, ordinal: 1, reclaimed: false });
+    // Budget spent while "dead"'s group is in flight: wait, do not leave.
+    assert.deepEqual(await alive.tryAdmit(0), { admitted: false, reason: "waiting" });
+    await alive.complete(1);
+    now += 5_000;
+    assert.equal(await alive.renew(), 0, "alive holds nothing after completing");
+    assert.deepEqual(await alive.tryAdmit(0), { admitted: false, reason: "waiting" }, "lease still valid");
+    now += 6_000; // "dead" never renewed: its lease (until 11 000) has expired
+    assert.deepEqual(await alive.tryAdmit(0), { admitted: true, ordinal: 0, reclaimed: true });
+    const r = await alive.read();
+    assert.equal(r.admittedGroups, 2);
+    assert.equal(r.inflight["0"]?.actor, "alive");
+    await alive.complete(0);
+    assert.deepEqual(await alive.tryAdmit(0), { admitted: false, reason: "budget" });
+  });
+
+  void it("a renewed lease is not reclaimed", async () => {
+    const kv = await openKv(nats.nc, "sluice_renew");
+    let now = 0;
+    const a = new KvAdmissionStore(
+      kv,
+      { groupsPerStep: 1, maxStaleness: 0, steps: 1 },
+      { actorId: "a", leaseMs: 1_000, now: () => now },
+    );
+    const b = new KvAdmissionStore(
+      kv,
+      { groupsPerStep: 1, maxStaleness: 0, steps: 1 },
+      { actorId: "b", leaseMs: 1_000, now: () => now },
+    );
+    await a.tryAdmit(0);
+    for (let i = 0; i < 5; i++) {
+      now += 600;
+      assert.equal(await a.renew(), 1);
+      assert.deepEqual(await b.tryAdmit(0), { admitted: false, reason: "waiting" });
+    }
+    await assert.rejects(
+      (async () => {
+        await kv.put("admission", "{not json");
+        await b.read();
+      })(),
+      /admission record: value is not JSON/,
+    );
   });
 });

@@ -90,7 +90,10 @@ export class Actor {
       maxStaleness: o.spec.rollout.maxStaleness,
       steps: o.spec.steps,
     };
-    this.admission = new KvAdmissionStore(o.kv, config);
+    this.admission = new KvAdmissionStore(o.kv, config, {
+      actorId: o.actorId,
+      leaseMs: o.spec.rollout.admissionLeaseMs,
+    });
     this.publisher = new DedupePublisher(o.nats, o.blobs);
     this.metrics = createActorMetrics(o.registry);
     this.subject = experimentSubjects(o.experiment).traj;
@@ -114,6 +117,14 @@ export class Actor {
     // synchronous (η = 0) run does not lose a poll interval per step; polling remains the
     // fallback if the watch cannot be set up.
     void this.watchPolicy(signal);
+    // Leases on this actor's in-flight groups: if it dies, another actor runs them again.
+    const renewEvery = Math.max(1_000, Math.floor(rollout.admissionLeaseMs / 3));
+    const renewal = setInterval(() => {
+      this.admission
+        .renew()
+        .catch((err: unknown) => this.logger.warn("admission lease renewal failed", { err: errorMessage(err) }));
+    }, renewEvery);
+    renewal.unref();
     let version: number | undefined;
     let versionSeenAt = Date.now();
     let lastStallEventAt = 0;
@@ -143,6 +154,12 @@ export class Actor {
         if (result === "budget") {
           exhausted = true;
           break;
+        }
+        if (result === "waiting" && groups.size === 0) {
+          // Budget spent; other actors' groups are in flight. Stay to reclaim any whose
+          // actor dies, until they are all published.
+          await sleep(this.pollMs, signal);
+          continue;
         }
         if (typeof result === "number") {
           blockedSince = undefined;
@@ -176,6 +193,7 @@ export class Actor {
     }
 
     await Promise.all(groups);
+    clearInterval(renewal);
     this.updateIdleRatio();
     const summary: ActorSummary = {
       reason: exhausted ? "budget_exhausted" : "stopped",
@@ -228,12 +246,24 @@ export class Actor {
   }
 
   /** Group ordinal when admitted, else why not; transport errors count as "retry later". */
-  private async tryAdmit(version: number): Promise<number | "staleness" | "budget" | "error"> {
+  private async tryAdmit(version: number): Promise<number | "staleness" | "budget" | "waiting" | "error"> {
     try {
       const r = await this.admission.tryAdmit(version);
       if (r.admitted) {
-        this.admitted++;
-        this.metrics.groupsAdmitted.inc();
+        if (r.reclaimed) {
+          this.metrics.groupsReclaimed.inc();
+          this.logger.warn("reclaimed a group whose actor stopped renewing its lease", { ordinal: r.ordinal });
+          void this.o.events.emit({
+            kind: "actor_group_reclaimed",
+            severity: "warning",
+            message: `group ${r.ordinal} re-run: its actor's lease expired or it was given back`,
+            attributes: { actorId: this.o.actorId },
+            values: { ordinal: r.ordinal },
+          });
+        } else {
+          this.admitted++;
+          this.metrics.groupsAdmitted.inc();
+        }
         return r.ordinal;
       }
       return r.reason;
@@ -296,15 +326,28 @@ export class Actor {
         void this.o.events.emit({ kind: "actor_episode_crashed", severity: "error", message: errorMessage(r.reason) });
       }
     }
-    if (signal.aborted && published < rollout.groupSize) await this.releaseSlot(groupId);
+    if (signal.aborted && published < rollout.groupSize) await this.releaseSlot(ordinal, groupId);
+    else await this.completeSlot(ordinal, groupId);
   }
 
-  private async releaseSlot(groupId: string): Promise<void> {
+  private async releaseSlot(ordinal: number, groupId: string): Promise<void> {
     try {
-      await this.admission.release();
-      this.logger.info("released the admission slot of an unfinished group", { groupId });
+      await this.admission.release(ordinal);
+      this.logger.info("gave back an unfinished group for another actor to run", { groupId, ordinal });
     } catch (err) {
-      this.logger.error("could not release admission slot", { groupId, err: errorMessage(err) });
+      this.logger.error("could not give back an unfinished group (its lease will expire)", {
+        groupId,
+        err: errorMessage(err),
+      });
+    }
+  }
+
+  private async completeSlot(ordinal: number, groupId: string): Promise<void> {
+    try {
+      await this.admission.complete(ordinal);
+    } catch (err) {
+      // Its lease expires and another actor runs it again: wasteful, not wrong.
+      this.logger.error("could not mark a group complete", { groupId, err: errorMessage(err) });
     }
   }
 

@@ -70,6 +70,14 @@ export const rolloutSchema = z
     episodeTimeoutMs: z.number().int().positive().default(120_000),
     requestTimeoutMs: z.number().int().positive().default(60_000),
     actors: z.number().int().min(1).max(64).default(1),
+    admissionLeaseMs: z
+      .number()
+      .int()
+      .min(1_000)
+      .default(60_000)
+      .describe(
+        "an actor renews the lease of its in-flight groups every third of this; a group whose actor stops renewing (killed) is run again by another actor; default 60000",
+      ),
     partialRollouts: z
       .boolean()
       .default(true)
