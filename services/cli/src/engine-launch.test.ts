@@ -37,6 +37,13 @@ void test("a path model is an hf checkpoint for the engine", () => {
   assert.deepEqual(engineModelSpec(spec), { name: "policy", source: "hf", path: "/models/x", seed: 5, device: "cpu" });
 });
 
+void test("a LoRA block reaches the engine in its own names, dropout 0", () => {
+  const spec = manifest("{lora: {r: 4, alpha: 8, targetModules: [q_proj, v_proj]}}").spec;
+  assert.deepEqual(engineModelSpec(spec).lora, { r: 4, alpha: 8, dropout: 0, target_modules: ["q_proj", "v_proj"] });
+  assert.deepEqual(engineModelSpec(manifest("{lora: {}}").spec).lora, { r: 8, alpha: 16, dropout: 0 });
+  assert.equal(engineModelSpec(manifest("{}").spec).lora, undefined);
+});
+
 void test("engine args carry ports, experiment and the JSON spec", () => {
   const spec = manifest("{}").spec;
   const args = engineArgs(spec, "t", { host: "127.0.0.1", grpcPort: 1001, metricsPort: 1002 });

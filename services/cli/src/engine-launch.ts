@@ -19,12 +19,27 @@ export interface EngineModelSpec {
   };
   seed: number;
   device: "auto" | "cpu" | "cuda";
+  /** peft LoRA (services/engine/sluice_engine/lora.py LoraSpec); dropout is always 0 there. */
+  lora?: { r: number; alpha: number; dropout: 0; target_modules?: string[] };
+}
+
+function loraSpec(spec: ExperimentSpec): Pick<EngineModelSpec, "lora"> {
+  const l = spec.model.lora;
+  if (!l) return {};
+  return {
+    lora: {
+      r: l.r,
+      alpha: l.alpha,
+      dropout: 0,
+      ...(l.targetModules.length > 0 ? { target_modules: l.targetModules } : {}),
+    },
+  };
 }
 
 export function engineModelSpec(spec: ExperimentSpec): EngineModelSpec {
   const m = spec.model;
   if (m.source === "path") {
-    return { name: m.name, source: "hf", path: m.path ?? "", seed: spec.seed, device: m.device };
+    return { name: m.name, source: "hf", path: m.path ?? "", seed: spec.seed, device: m.device, ...loraSpec(spec) };
   }
   return {
     name: m.name,
@@ -40,6 +55,7 @@ export function engineModelSpec(spec: ExperimentSpec): EngineModelSpec {
     },
     seed: spec.seed,
     device: m.device,
+    ...loraSpec(spec),
   };
 }
 

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { allocatePorts } from "./ports.js";
+import { REPO_ROOT, loadExperimentManifest } from "@sluice/common";
+import { allocatePorts, buildRuntimeConfig, OWN_GATEWAY_URL } from "./ports.js";
 
 void test("allocates distinct ports for nats and every service, http only for the gateway", async () => {
   const p = await allocatePorts();
@@ -22,4 +23,17 @@ void test("retries when the picker hands out a port twice", async () => {
   assert.equal(p.nats, 5000);
   assert.equal(p.services.engine.grpcPort, 5001);
   assert.equal(p.services.engine.metricsPort, 5002);
+});
+
+void test("points judges whose baseUrl is sluice://gateway at the run's own gateway, leaves others alone", async () => {
+  const manifest = loadExperimentManifest(`${REPO_ROOT}/examples/toy-oni-gra.yaml`);
+  assert.equal(manifest.spec.reward.oni.judge.baseUrl, OWN_GATEWAY_URL);
+  const ports = await allocatePorts();
+  const runtime = buildRuntimeConfig(manifest, "/tmp/run", ports);
+  assert.equal(runtime.spec.reward.oni.judge.baseUrl, `http://127.0.0.1:${ports.services.gateway.httpPort}`);
+  assert.equal(runtime.spec.reward.prm.judge.baseUrl, manifest.spec.reward.prm.judge.baseUrl);
+  // The manifest itself (spec.json) keeps the placeholder.
+  assert.equal(manifest.spec.reward.oni.judge.baseUrl, OWN_GATEWAY_URL);
+  const plain = loadExperimentManifest(`${REPO_ROOT}/examples/toy.yaml`);
+  assert.equal(buildRuntimeConfig(plain, "/tmp/run", ports).spec, plain.spec);
 });

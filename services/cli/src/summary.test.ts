@@ -8,6 +8,7 @@ const status = {
   trajectoriesTrained: 96,
   trajectoriesDropped: { stale: 2, malformed: 1 },
   rewardMeanByStep: [0.1, 0.2, 0.3],
+  completionRateByStep: [0.5, 0.25, 0],
   finished: true,
 };
 
@@ -26,6 +27,7 @@ void test("builds the summary from the final learner status", () => {
     experiment: "toy",
     steps: 3,
     reward_mean_by_step: [0.1, 0.2, 0.3],
+    completion_rate_by_step: [0.5, 0.25, 0],
     trajectories_published: 101,
     trajectories_trained: 96,
     trajectories_dropped: { stale: 2, malformed: 3, bad_tokens: 1 },
@@ -54,6 +56,7 @@ void test("a run that failed before the learner answered still has a summary wit
   });
   assert.equal(s.steps, 0);
   assert.deepEqual(s.reward_mean_by_step, []);
+  assert.deepEqual(s.completion_rate_by_step, []);
   assert.equal(s.error, "engine exited unexpectedly");
   assert.match(summaryLine(s), /^failed: .*error: engine exited/);
 });

@@ -8,6 +8,8 @@ export interface RunSummary {
   experiment: string;
   steps: number;
   reward_mean_by_step: number[];
+  /** Completion rate (CR, G-RA) per step: share of the step's trained episodes that submitted. */
+  completion_rate_by_step: number[];
   trajectories_published: number;
   trajectories_trained: number;
   trajectories_dropped: Record<string, number>;
@@ -18,6 +20,11 @@ export interface RunSummary {
   run_dir: string;
   /** How the published episodes ended; absent when the stream could not be read. */
   episodes?: EpisodeStats;
+  /**
+   * The reward service's counters and gauges (`sluice_reward_*`, `sluice_oni_*`; histogram
+   * sums and counts, no buckets) scraped just before shutdown; absent when not reachable.
+   */
+  reward_metrics?: Record<string, number>;
 }
 
 export interface SummaryInput {
@@ -34,6 +41,7 @@ export interface SummaryInput {
   exit: RunExit;
   error?: string;
   episodes?: EpisodeStats;
+  rewardMetrics?: Record<string, number>;
 }
 
 /** Merges the learner's dropped map with reward rejections (same reason: counts add). */
@@ -53,6 +61,7 @@ export function buildSummary(i: SummaryInput): RunSummary {
     experiment: i.experiment,
     steps: s ? Number(s.step) : 0,
     reward_mean_by_step: s ? [...s.rewardMeanByStep] : [],
+    completion_rate_by_step: s ? [...s.completionRateByStep] : [],
     trajectories_published: i.trajectoriesPublished ?? 0,
     trajectories_trained: s ? Number(s.trajectoriesTrained) : 0,
     trajectories_dropped: mergeDropped(s?.trajectoriesDropped ?? {}, i.rewardRejections),
@@ -63,6 +72,7 @@ export function buildSummary(i: SummaryInput): RunSummary {
   };
   if (i.error !== undefined) summary.error = i.error;
   if (i.episodes !== undefined) summary.episodes = i.episodes;
+  if (i.rewardMetrics !== undefined) summary.reward_metrics = i.rewardMetrics;
   return summary;
 }
 

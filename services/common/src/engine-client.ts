@@ -15,6 +15,7 @@ import {
   type SampleResponse,
   type SaveWeightsResponse,
   type DetokenizeResponse,
+  type WeightsFormat,
 } from "./gen/sluice/v1/engine.js";
 import { CLIENT_OPTIONS, insecure, unaryCall } from "./grpc/client.js";
 
@@ -36,7 +37,13 @@ export interface EngineApi {
   computeLogprobs(req: ComputeLogprobsRequest): Promise<ComputeLogprobsResponse>;
   forwardBackward(req: ForwardBackwardRequest): Promise<ForwardBackwardResponse>;
   optimStep(req: OptimStepRequest): Promise<OptimStepResponse>;
-  saveWeights(model: string, path: string, includeOptimizer: boolean): Promise<SaveWeightsResponse>;
+  /** `format`: unset = a resumable checkpoint; PEFT_ADAPTER / MERGED for inference servers. */
+  saveWeights(
+    model: string,
+    path: string,
+    includeOptimizer: boolean,
+    format?: WeightsFormat,
+  ): Promise<SaveWeightsResponse>;
   loadWeights(model: string, path: string, includeOptimizer: boolean): Promise<LoadWeightsResponse>;
   close(): void;
 }
@@ -74,11 +81,16 @@ export class GrpcEngineClient implements EngineApi {
   optimStep(req: OptimStepRequest): Promise<OptimStepResponse> {
     return unaryCall("Engine.OptimStep", this.client.optimStep.bind(this.client), req, this.t.trainMs);
   }
-  saveWeights(model: string, path: string, includeOptimizer: boolean): Promise<SaveWeightsResponse> {
+  saveWeights(
+    model: string,
+    path: string,
+    includeOptimizer: boolean,
+    format?: WeightsFormat,
+  ): Promise<SaveWeightsResponse> {
     return unaryCall(
       "Engine.SaveWeights",
       this.client.saveWeights.bind(this.client),
-      { model, path, includeOptimizer },
+      { model, path, includeOptimizer, ...(format !== undefined ? { format } : {}) },
       this.t.trainMs,
     );
   }

@@ -6,11 +6,13 @@ from pathlib import Path
 from typing import Any
 
 import torch
+from peft import PeftModel
 from transformers import AutoModelForCausalLM, AutoTokenizer, PreTrainedModel
 from transformers.tokenization_utils_base import PreTrainedTokenizerBase
 
 from .device import resolve_device, resolve_dtype
 from .errors import ValidationError
+from .lora import LoraSpec, apply_lora
 from .tiny import TinySpec, build_tiny_model, build_tokenizer
 
 DEFAULT_MODEL_NAME = "policy"
@@ -19,7 +21,9 @@ DEFAULT_MODEL_NAME = "policy"
 @dataclass(frozen=True)
 class ModelSpec:
     """How to build one model: {"source": "tiny", "tiny": {...}, "seed": N} or
-    {"source": "hf", "path": DIR}; both accept "device" (auto|cpu|cuda) and "dtype"."""
+    {"source": "hf", "path": DIR}; both accept "device" (auto|cpu|cuda) and "dtype", and
+    "lora": {"r", "alpha", "dropout", "target_modules"} to train a LoRA adapter through peft
+    (only the adapter's weights train; see lora.py)."""
 
     source: str
     tiny: TinySpec = field(default_factory=TinySpec)
@@ -27,6 +31,7 @@ class ModelSpec:
     path: str = ""
     device: str = "auto"
     dtype: str = "float32"
+    lora: LoraSpec | None = None
 
     @classmethod
     def from_dict(cls, raw: dict[str, Any]) -> "ModelSpec":
@@ -41,6 +46,8 @@ class ModelSpec:
             tiny = TinySpec.from_dict(raw.get("tiny"))
         except (TypeError, ValueError) as exc:
             raise ValidationError(f"model spec: {exc}") from exc
+        lora_raw = raw.get("lora")
+        lora = LoraSpec.from_dict(lora_raw) if lora_raw is not None else None
         return cls(
             source=source,
             tiny=tiny,
@@ -48,6 +55,7 @@ class ModelSpec:
             path=str(raw.get("path", "")),
             device=str(raw.get("device", "auto")),
             dtype=str(raw.get("dtype", "float32")),
+            lora=lora,
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -56,6 +64,8 @@ class ModelSpec:
             out.update(tiny=self.tiny.to_dict(), seed=self.seed)
         else:
             out["path"] = self.path
+        if self.lora is not None:
+            out["lora"] = self.lora.to_dict()
         return out
 
 
@@ -90,6 +100,9 @@ class LoadedModel:
     tokenizer: PreTrainedTokenizerBase
     spec: ModelSpec
     device: torch.device
+    # The peft wrapper when spec.lora is set; `model` is then the LoRA-injected base model
+    # (same class and forward as without LoRA), `peft.base_model.model is model`.
+    peft: PeftModel | None = None
 
 
 def load_model(spec: ModelSpec) -> LoadedModel:
@@ -108,5 +121,6 @@ def load_model(spec: ModelSpec) -> LoadedModel:
     if tokenizer.pad_token_id is None:
         tokenizer.pad_token = tokenizer.eos_token
     model.to(device=device, dtype=dtype)
+    peft_model = apply_lora(model, spec.lora, spec.seed) if spec.lora is not None else None
     model.eval()
-    return LoadedModel(model=model, tokenizer=tokenizer, spec=spec, device=device)
+    return LoadedModel(model=model, tokenizer=tokenizer, spec=spec, device=device, peft=peft_model)

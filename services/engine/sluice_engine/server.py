@@ -23,7 +23,13 @@ from .reward_model_registry import RewardModelRegistry
 from .reward_model_service import SERVICE_NAME as REWARD_MODEL_SERVICE_NAME
 from .reward_model_service import RewardModelServicer, reward_model_pb2_grpc
 from .sampling import SamplingConfig
-from .trainer import OptimConfig, TrainingSequence
+from .trainer import (
+    FORMAT_CHECKPOINT,
+    FORMAT_MERGED,
+    FORMAT_PEFT_ADAPTER,
+    OptimConfig,
+    TrainingSequence,
+)
 
 SERVICE_NAME = "sluice.v1.EngineService"
 MAX_MESSAGE_BYTES = 512 * 1024 * 1024
@@ -41,6 +47,13 @@ _NORMALIZATIONS = {
     engine_pb2.LOSS_NORMALIZATION_SEQUENCE_MEAN: Normalization.SEQUENCE_MEAN,
     engine_pb2.LOSS_NORMALIZATION_CONSTANT: Normalization.CONSTANT,
 }
+# engine.proto WeightsFormat -> what PolicyEngine.save writes.
+_SAVE_FORMATS = {
+    engine_pb2.WEIGHTS_FORMAT_UNSPECIFIED: FORMAT_CHECKPOINT,
+    engine_pb2.WEIGHTS_FORMAT_PEFT_ADAPTER: FORMAT_PEFT_ADAPTER,
+    engine_pb2.WEIGHTS_FORMAT_MERGED: FORMAT_MERGED,
+}
+
 DEFAULT_CLIP_EPSILON = 0.2
 DEFAULT_DPO_BETA = 0.1
 
@@ -305,16 +318,25 @@ class EngineServicer(engine_pb2_grpc.EngineServiceServicer):
     def SaveWeights(self, request: Any, context: grpc.ServicerContext) -> Any:  # noqa: N802
         def run() -> Any:
             engine = self.registry.get(request.model)
-            result = engine.save(request.path, request.include_optimizer)
+            fmt = _SAVE_FORMATS.get(request.format)
+            if fmt is None:
+                raise ValidationError(f"format: unknown WeightsFormat {request.format}")
+            result = engine.save(request.path, request.include_optimizer, fmt)
             self.log.info(
                 "weights saved",
                 model=engine.name,
                 path=result.path,
                 policy_version=result.policy_version,
                 bytes=result.bytes,
+                format=result.format,
+                has_adapter=result.has_adapter,
             )
             return engine_pb2.SaveWeightsResponse(
-                path=result.path, policy_version=result.policy_version, bytes=result.bytes
+                path=result.path,
+                policy_version=result.policy_version,
+                bytes=result.bytes,
+                format=request.format,
+                has_adapter=result.has_adapter,
             )
 
         return self._call("SaveWeights", context, run)

@@ -19,6 +19,8 @@ from .chat import Message, Rendered, render_chat
 from .dpo import dpo_loss
 from .errors import NotFoundError, PreconditionError, ValidationError
 from .loading import LoadedModel
+from .lora import ADAPTER_CONFIG_FILE, ADAPTER_WEIGHTS_FILE, load_adapter, merged_state_dict
+from .lora import save_adapter as write_adapter
 from .losses import NEEDS_BEHAVIOUR, NEEDS_PROXIMAL, LossKind, LossResult, LossSpec, policy_loss
 from .sampling import SampledSequence, SamplingConfig, generate
 
@@ -27,6 +29,12 @@ T = TypeVar("T")
 WEIGHTS_FILE = "model.safetensors"
 OPTIMIZER_FILE = "optimizer.pt"
 STATE_FILE = "sluice_engine.json"
+
+# What _save writes (engine.proto WeightsFormat).
+FORMAT_CHECKPOINT = "checkpoint"  # everything _load needs; + the PEFT adapter under LoRA
+FORMAT_PEFT_ADAPTER = "peft_adapter"  # adapter_config.json + adapter_model.safetensors only
+FORMAT_MERGED = "merged"  # Hugging Face checkpoint with the LoRA delta folded in
+SAVE_FORMATS = (FORMAT_CHECKPOINT, FORMAT_PEFT_ADAPTER, FORMAT_MERGED)
 
 
 @dataclass(frozen=True)
@@ -77,6 +85,8 @@ class SaveResult:
     path: str
     policy_version: int
     bytes: int
+    format: str = FORMAT_CHECKPOINT
+    has_adapter: bool = False
 
 
 class PolicyEngine:
@@ -94,6 +104,8 @@ class PolicyEngine:
         self.tokenizer = loaded.tokenizer
         self.spec = loaded.spec
         self.device = loaded.device
+        # The peft wrapper when the model trains a LoRA adapter (self.model is its base).
+        self.peft = loaded.peft
         self.max_batch_tokens = max_batch_tokens
         self.policy_version = 0
         self.optimizer_steps = 0
@@ -435,34 +447,66 @@ class PolicyEngine:
 
     # ----- checkpoints -------------------------------------------------------------
 
-    def _save(self, path: str, include_optimizer: bool) -> SaveResult:
-        """Writes model.safetensors, config + tokenizer (so the directory is also a loadable
-        HF checkpoint), sluice_engine.json and, optionally, optimizer.pt."""
+    def _save(self, path: str, include_optimizer: bool, fmt: str = FORMAT_CHECKPOINT) -> SaveResult:
+        """checkpoint: model.safetensors, config + tokenizer (so the directory is also a
+        loadable HF checkpoint when there is no LoRA), sluice_engine.json, optionally
+        optimizer.pt, and under LoRA also the PEFT adapter files.
+        peft_adapter: only the PEFT adapter (what vLLM's load_lora_adapter reads).
+        merged: an HF checkpoint with the LoRA delta folded into the base weights."""
         if not path:
             raise ValidationError("path: must be set")
+        if fmt not in SAVE_FORMATS:
+            raise ValidationError(f"format: unknown {fmt!r} (one of {SAVE_FORMATS})")
+        if include_optimizer and fmt != FORMAT_CHECKPOINT:
+            raise ValidationError(f"include_optimizer: only with the checkpoint format, not {fmt}")
+        if fmt == FORMAT_PEFT_ADAPTER and self.peft is None:
+            raise PreconditionError(
+                f"format {fmt}: model {self.name!r} trains no LoRA adapter "
+                '(set "lora" in its model spec)'
+            )
         directory = Path(path)
         with self._lock:
             directory.mkdir(parents=True, exist_ok=True)
-            written = [directory / WEIGHTS_FILE]
-            safetensors.torch.save_model(self.model, str(written[0]))
-            self.model.config.save_pretrained(directory)
-            written.extend(Path(p) for p in self.tokenizer.save_pretrained(directory))
+            written: list[Path] = []
+            if fmt in (FORMAT_CHECKPOINT, FORMAT_MERGED):
+                weights = directory / WEIGHTS_FILE
+                if fmt == FORMAT_MERGED and self.peft is not None:
+                    safetensors.torch.save_file(
+                        merged_state_dict(self.model), str(weights), metadata={"format": "pt"}
+                    )
+                else:
+                    safetensors.torch.save_model(self.model, str(weights))
+                written.append(weights)
+                self.model.config.save_pretrained(directory)
+                written.append(directory / "config.json")
+                written.extend(Path(p) for p in self.tokenizer.save_pretrained(directory))
+            has_adapter = self.peft is not None and fmt != FORMAT_MERGED
+            if has_adapter and self.peft is not None:
+                written.extend(write_adapter(self.peft, directory))
             if include_optimizer:
                 optimizer = self._ensure_optimizer()
                 torch.save(optimizer.state_dict(), directory / OPTIMIZER_FILE)
                 written.append(directory / OPTIMIZER_FILE)
             state: dict[str, Any] = {
                 "format": 1,
+                "weights_format": fmt,
                 "model": self.name,
                 "policy_version": self.policy_version,
                 "optimizer_steps": self.optimizer_steps,
                 "has_optimizer": include_optimizer,
+                "has_adapter": has_adapter,
                 "model_spec": self.spec.to_dict(),
             }
             (directory / STATE_FILE).write_text(json.dumps(state, indent=2))
-            written.extend([directory / STATE_FILE, directory / "config.json"])
+            written.append(directory / STATE_FILE)
             size = sum(p.stat().st_size for p in set(written) if p.is_file())
-            return SaveResult(path=str(directory), policy_version=self.policy_version, bytes=size)
+            return SaveResult(
+                path=str(directory),
+                policy_version=self.policy_version,
+                bytes=size,
+                format=fmt,
+                has_adapter=has_adapter,
+            )
 
     def _load(self, path: str, include_optimizer: bool) -> int:
         """Loads weights (and optionally optimizer state); drops pending gradients."""
@@ -470,7 +514,14 @@ class PolicyEngine:
             raise ValidationError("path: must be set")
         directory = Path(path)
         weights = directory / WEIGHTS_FILE
-        if not weights.is_file():
+        # An adapter-only directory (format peft_adapter) restores the adapter of a LoRA model.
+        adapter_only = (
+            self.peft is not None
+            and not weights.is_file()
+            and (directory / ADAPTER_CONFIG_FILE).is_file()
+            and (directory / ADAPTER_WEIGHTS_FILE).is_file()
+        )
+        if not weights.is_file() and not adapter_only:
             raise NotFoundError(f"path: {weights} not found")
         if include_optimizer and not (directory / OPTIMIZER_FILE).is_file():
             raise NotFoundError(f"path: {directory / OPTIMIZER_FILE} not found")
@@ -478,10 +529,13 @@ class PolicyEngine:
         if (directory / STATE_FILE).is_file():
             state = json.loads((directory / STATE_FILE).read_text())
         with self._lock:
-            try:
-                safetensors.torch.load_model(self.model, str(weights), device=str(self.device))
-            except RuntimeError as exc:
-                raise PreconditionError(f"path: weights do not fit this model: {exc}") from exc
+            if adapter_only and self.peft is not None:
+                load_adapter(self.peft, directory)
+            else:
+                try:
+                    safetensors.torch.load_model(self.model, str(weights), device=str(self.device))
+                except RuntimeError as exc:
+                    raise PreconditionError(f"path: weights do not fit this model: {exc}") from exc
             self.model.zero_grad(set_to_none=True)
             if include_optimizer:
                 optimizer = self._ensure_optimizer()
@@ -519,8 +573,8 @@ class PolicyEngine:
         with self._weight_update():
             return self._on_device(lambda: self._optim_step(config))
 
-    def save(self, path: str, include_optimizer: bool) -> SaveResult:
-        return self._on_device(lambda: self._save(path, include_optimizer))
+    def save(self, path: str, include_optimizer: bool, fmt: str = FORMAT_CHECKPOINT) -> SaveResult:
+        return self._on_device(lambda: self._save(path, include_optimizer, fmt))
 
     def load(self, path: str, include_optimizer: bool) -> int:
         with self._weight_update():

@@ -1,12 +1,5 @@
 import { randomBytes } from "node:crypto";
-import {
-  RpcError,
-  packFloat32,
-  packInt32,
-  unpackInt32,
-  type EngineApi,
-  type Logger,
-} from "@sluice/common";
+import { RpcError, packFloat32, packInt32, unpackInt32, type EngineApi, type Logger } from "@sluice/common";
 import { EngineUnavailableError, InvalidRequestError, NotFoundError } from "./errors.js";
 import { assistantMessage, toEngineMessages, toolsJson } from "./engine-messages.js";
 import type { GatewayMetrics } from "./gateway-metrics.js";

@@ -4,7 +4,7 @@
  * returns one advantage per member, in the same order.
  */
 
-export type AdvantageEstimator = "grpo" | "dr_grpo" | "rloo";
+export type AdvantageEstimator = "grpo" | "dr_grpo" | "rloo" | "reinforce_pp";
 /** Which standard deviation GRPO divides by. The spec default is `population`. */
 export type StdNormalization = "population" | "sample" | "none";
 
@@ -81,5 +81,20 @@ export function groupAdvantages(rewards_G: readonly number[], o: AdvantageOption
       return drGrpoAdvantages(rewards_G);
     case "rloo":
       return rlooAdvantages(rewards_G);
+    case "reinforce_pp":
+      // The group baseline only; the batch-level normalisation follows in the step batch.
+      return drGrpoAdvantages(rewards_G);
   }
+}
+
+/**
+ * REINFORCE++ with baseline (Hu et al. 2025, arXiv 2501.03262): after subtracting each
+ * group's mean, advantages are normalised over the whole batch,
+ *   Â ← (Â − mean_batch Â) / (std_batch Â + ε),
+ * which keeps the scale stable without GRPO's per-group std (population std here).
+ */
+export function batchNormalize(values: readonly number[], epsilon = DEFAULT_ADVANTAGE_EPSILON): number[] {
+  const m = mean(values);
+  const s = groupStd(values, "population");
+  return values.map((v) => (v - m) / (s + epsilon));
 }

@@ -33,6 +33,7 @@ import { createLearnerMetrics, type LearnerMetrics } from "./learner-metrics.js"
 import { cloneStatus, emptyStatus, type LearnerStatus } from "./learner-status.js";
 import { lossConfigFromSpec, needsProximalLogprobs } from "./loss-config.js";
 import { withProximalLogprobs } from "./proximal.js";
+import { WeightPublication, createWeightPublisher, type WeightPublisher } from "./publish/index.js";
 import { CHECKPOINT_FORMAT, checkpointDir, latestCheckpoint, writeCheckpointRecord } from "./checkpoint-store.js";
 import { buildStepBatch, lossTokensOf, microbatches, miniBatchSeed, miniBatches } from "./step-batch.js";
 
@@ -60,6 +61,8 @@ export interface LearnerOptions {
   fetchMax?: number;
   /** JetStream ack wait of the learner's consumer; default max(60 s, learner.stepTimeoutMs). */
   ackWaitMs?: number;
+  /** Makes each version servable; default from spec.inference (createWeightPublisher). */
+  weightPublisher?: WeightPublisher;
   now?: () => number;
 }
 
@@ -100,6 +103,8 @@ export class Learner {
   /** Trajectory id → stream sequence of everything consumed and acked (restored on resume). */
   private consumed = new Map<string, number>();
   private lastCheckpointStep = -1;
+  /** Publishes each version to the inference backend (spec.inference) before the KV record. */
+  private readonly weights: WeightPublication;
   private startedAtMs = 0;
   private idleMs = 0;
 
@@ -108,6 +113,21 @@ export class Learner {
     this.metrics = createLearnerMetrics(o.registry);
     this.consumer = o.consumerName ?? "learner";
     this.now = o.now ?? Date.now;
+    this.weights = new WeightPublication({
+      publisher:
+        o.weightPublisher ??
+        createWeightPublisher({
+          spec: o.spec,
+          runDir: o.runDir,
+          writer: o.engine,
+          onWarning: (message, attributes) =>
+            void o.events.emit({ kind: "weight_publish_warning", severity: "warning", message, attributes }),
+        }),
+      registry: o.registry,
+      events: o.events,
+      logger: o.logger,
+      now: this.now,
+    });
     this.ackWaitMs = o.ackWaitMs ?? Math.max(60_000, o.spec.learner.stepTimeoutMs);
     this.buffer = new GroupBuffer<JsMsg>({
       groupTimeoutMs: o.spec.learner.groupTimeoutMs,
@@ -493,11 +513,17 @@ export class Learner {
   }
 
   private async publishPolicy(): Promise<void> {
+    // The inference backend first: the KV record only ever names a version that is served.
+    // A failure after the first publish is reported (event + metric) and the record keeps
+    // the last served version; the first one failing is fatal (nothing could be served).
+    const served = await this.weights.publish(this.status.policyVersion, this.status.step);
+    if (!served) return;
     const record: contracts.PolicyRecord = {
       version: this.status.policyVersion,
-      weightsUri: `engine://${this.o.spec.model.name}`,
+      weightsUri: served.weightsUri,
       publishedAtMs: Date.now(),
       step: this.status.step,
+      servedModel: served.servedModel,
     };
     await this.kv!.put("policy", contracts.PolicyRecord.encode(record).finish());
   }

@@ -192,3 +192,25 @@ void describe("completion rate (CR) of a step", () => {
     assert.deepEqual([batch.submitted, batch.completionRate], [3, 1]);
   });
 });
+
+void describe("REINFORCE++ with baseline", () => {
+  void it("subtracts each group's mean, then normalises over the whole batch", () => {
+    const buf = new GroupBuffer<typeof ack>({ groupTimeoutMs: 1000 });
+    // group A rewards (1, 3) → (−1, 1); group B rewards (0, 0, 6) → (−2, −2, 4)
+    for (const [id, g, size, r] of [
+      ["a0", "A", 2, 1],
+      ["a1", "A", 2, 3],
+      ["b0", "B", 3, 0],
+      ["b1", "B", 3, 0],
+      ["b2", "B", 3, 6],
+    ] as const) {
+      buf.add(makeScored({ id, groupId: g, groupSize: size, reward: r }), ack);
+    }
+    const batch = buildStepBatch(buf.takeGroups(2, 0, 0)!, { estimator: "reinforce_pp" });
+    // batch values (−1, 1, −2, −2, 4): mean 0, population std sqrt(26/5)
+    const std = Math.sqrt(26 / 5);
+    const expected = [-1, 1, -2, -2, 4].map((x) => x / (std + 1e-6));
+    const got = ["a0", "a1", "b0", "b1", "b2"].map((id) => batch.advantages.get(id)!);
+    got.forEach((g, i) => assert.ok(Math.abs(g - expected[i]!) < 1e-9, `${g} vs ${expected[i]}`));
+  });
+});

@@ -1,5 +1,5 @@
 import { mixSeed, mulberry32, type contracts } from "@sluice/common";
-import { groupAdvantages, mean, type AdvantageOptions } from "./advantages.js";
+import { batchNormalize, groupAdvantages, mean, type AdvantageOptions } from "./advantages.js";
 import type { Ackable, ReadyGroup } from "./group-buffer.js";
 import { buildTrainingSequence } from "./sequence-builder.js";
 import { turnAdvantages } from "./turn-advantages.js";
@@ -51,6 +51,17 @@ function canonicalOrder<M extends Ackable>(groups: readonly ReadyGroup<M>[]): Re
     .map((g) => ({ ...g, valid: [...g.valid].sort((a, b) => byId(trajectoryIdOf(a), trajectoryIdOf(b))) }));
 }
 
+/** REINFORCE++: every advantage value of the step (episode or per-turn) normalised together. */
+function normalizeOverBatch(rows: { episode: number; turns?: number[] }[]): void {
+  const episodes = batchNormalize(rows.map((r) => r.episode));
+  rows.forEach((r, i) => (r.episode = episodes[i] ?? 0));
+  const flat = rows.flatMap((r) => r.turns ?? []);
+  if (flat.length === 0) return;
+  const normalized = batchNormalize(flat);
+  let k = 0;
+  for (const r of rows) if (r.turns) r.turns = r.turns.map(() => normalized[k++] ?? 0);
+}
+
 export function buildStepBatch<M extends Ackable>(unordered: readonly ReadyGroup<M>[], o: StepBatchOptions): StepBatch {
   const groups = canonicalOrder(unordered);
   const sequences: contracts.TrainingSequence[] = [];
@@ -58,6 +69,8 @@ export function buildStepBatch<M extends Ackable>(unordered: readonly ReadyGroup
   const rewards: number[] = [];
   let submitted = 0;
   let totalLossTokens = 0;
+  // Per trajectory: one episode advantage, and per-turn advantages under turn credit.
+  const rows: { s: ReadyGroup<M>["valid"][number]; episode: number; turns?: number[] }[] = [];
   for (const g of groups) {
     const rewards_G = g.valid.map((s) => s.scored.reward);
     const adv_G = groupAdvantages(rewards_G, o);
@@ -68,17 +81,18 @@ export function buildStepBatch<M extends Ackable>(unordered: readonly ReadyGroup
           o,
         )
       : undefined;
-    g.valid.forEach((s, i) => {
-      const t = s.scored.trajectory!;
-      const a = adv_G[i] ?? 0;
-      advantages.set(t.trajectoryId, a);
-      rewards.push(s.scored.reward);
-      if (t.outcome?.submitted === true) submitted++;
-      const built = buildTrainingSequence(t, adv_G_T?.[i] ?? a);
-      if (built.lossTokens === 0) return;
-      sequences.push(built.sequence);
-      totalLossTokens += built.lossTokens;
-    });
+    g.valid.forEach((s, i) => rows.push({ s, episode: adv_G[i] ?? 0, ...(adv_G_T ? { turns: adv_G_T[i] } : {}) }));
+  }
+  if (o.estimator === "reinforce_pp") normalizeOverBatch(rows);
+  for (const { s, episode, turns } of rows) {
+    const t = s.scored.trajectory!;
+    advantages.set(t.trajectoryId, episode);
+    rewards.push(s.scored.reward);
+    if (t.outcome?.submitted === true) submitted++;
+    const built = buildTrainingSequence(t, turns ?? episode);
+    if (built.lossTokens === 0) continue;
+    sequences.push(built.sequence);
+    totalLossTokens += built.lossTokens;
   }
   const trained = rewards.length;
   // CR = #submitted / #valid episodes of the step

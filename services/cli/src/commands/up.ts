@@ -27,6 +27,7 @@ import { loadManifest } from "../manifest.js";
 import { allocatePorts, buildRuntimeConfig, LOOPBACK } from "../ports.js";
 import { createProgressWriter, RateMeter } from "../progress.js";
 import { defaultRunDir } from "../run-dir.js";
+import { scrapeMetrics } from "../service-metrics.js";
 import { StallWatchdog } from "../stall-watchdog.js";
 import { buildSummary, summaryLine, type RunExit } from "../summary.js";
 import { Supervisor, type ManagedChild } from "../supervisor.js";
@@ -40,6 +41,9 @@ const STOP_GRACE_MS = 10_000;
 const POLL_INTERVAL_MS = 500;
 const STATUS_CALL_TIMEOUT_MS = 2_000;
 const EPISODE_STATS_TIMEOUT_MS = 10_000;
+const METRICS_SCRAPE_TIMEOUT_MS = 3_000;
+/** Reward-service series recorded in summary.json (reward_metrics). */
+const REWARD_METRIC_PREFIXES: readonly string[] = ["sluice_reward_", "sluice_oni_"];
 const TS_SERVICES_IN_ORDER: readonly ServiceName[] = ["sandbox", "gateway", "reward", "learner"];
 
 /** `sluice up`: returns the process exit code (0, 1, 2 or 130). */
@@ -117,6 +121,7 @@ class UpRun {
 
     const published = await this.trajectoriesPublished();
     const episodes = await this.episodeStats();
+    const rewardMetrics = await this.rewardMetrics();
     await this.shutdown();
     const summary = buildSummary({
       experiment: this.experiment,
@@ -129,6 +134,7 @@ class UpRun {
       exit,
       ...(error !== undefined ? { error } : {}),
       ...(episodes !== undefined ? { episodes } : {}),
+      ...(rewardMetrics !== undefined ? { rewardMetrics } : {}),
     });
     writeFileSync(join(this.runDir, "summary.json"), JSON.stringify(summary, null, 2) + "\n");
     process.stdout.write(summaryLine(summary) + "\n");
@@ -382,6 +388,19 @@ class UpRun {
     try {
       return await collectEpisodeStats(this.nats, this.experiment, EPISODE_STATS_TIMEOUT_MS);
     } catch {
+      return undefined;
+    }
+  }
+
+  /** The reward service's final counters (CR/MR/RR, gates, ONI annotator), for summary.json. */
+  private async rewardMetrics(): Promise<Record<string, number> | undefined> {
+    const reward = this.runtimeConfig?.services.reward;
+    if (!reward) return undefined;
+    try {
+      const url = `http://${reward.host}:${reward.metricsPort}/metrics`;
+      return await scrapeMetrics(url, REWARD_METRIC_PREFIXES, METRICS_SCRAPE_TIMEOUT_MS);
+    } catch (err) {
+      process.stderr.write(`sluice: reward metrics not recorded: ${errorMessage(err)}\n`);
       return undefined;
     }
   }

@@ -37,6 +37,20 @@ export const modelSchema = z
       .describe("tiny: random init from config; path: local HF checkpoint"),
     path: z.string().optional().describe("local Hugging Face checkpoint directory when source=path"),
     tiny: tinyModel.prefault({}),
+    lora: z
+      .object({
+        r: z.number().int().positive().default(8).describe("adapter rank; default 8"),
+        alpha: z.number().positive().default(16).describe("scaling α (the update is scaled by α/r); default 16"),
+        targetModules: z
+          .array(z.string().min(1))
+          .default([])
+          .describe("module names to adapt; empty: every linear layer but the output head; default empty"),
+      })
+      .strict()
+      .optional()
+      .describe(
+        "train a LoRA adapter through peft instead of every weight (needed for inference.backend vllm); default off",
+      ),
     device: z.enum(["auto", "cpu", "cuda"]).default("auto"),
     torchThreads: z.number().int().min(0).default(0).describe("engine intra-op CPU threads; 0: torch default"),
   })
@@ -291,7 +305,12 @@ export const rewardSchema = z
 
 export const algorithmSchema = z
   .object({
-    advantage: z.enum(["grpo", "dr_grpo", "rloo"]).default("grpo"),
+    advantage: z
+      .enum(["grpo", "dr_grpo", "rloo", "reinforce_pp"])
+      .default("grpo")
+      .describe(
+        "grpo: (r − mean_g)/(std_g + ε) (stdNormalization says which std); dr_grpo: r − mean_g; rloo: r − mean of the others; reinforce_pp: r − mean_g, then normalised over the whole batch (REINFORCE++ with baseline); default grpo",
+      ),
     creditAssignment: z
       .enum(["episode", "turn"])
       .default("episode")
@@ -411,6 +430,74 @@ export const sandboxSchema = z
   })
   .strict();
 
+const inferenceSchema = z
+  .object({
+    backend: z
+      .enum(["engine", "vllm", "sglang"])
+      .default("engine")
+      .describe(
+        "who serves the policy to the gateway: engine (the colocated engine samples with the trained weights, nothing to publish); vllm (each version is a LoRA adapter <runDir>/weights/v<N> loaded as `<loraNamePrefix><N>` through /v1/load_lora_adapter; needs model LoRA and VLLM_ALLOW_RUNTIME_LORA_UPDATING=True on the server); sglang (merged full weights <runDir>/weights/v<N> through /update_weights_from_disk); default engine",
+      ),
+    url: z
+      .string()
+      .default("")
+      .describe("base URL of the vLLM / SGLang server, e.g. http://10.0.0.5:8000; required unless backend is engine"),
+    apiKeyEnv: z
+      .string()
+      .default("")
+      .describe("env var holding the server's API key (sent as Authorization: Bearer); empty: none; default empty"),
+    requestTimeoutMs: z
+      .number()
+      .int()
+      .positive()
+      .default(120_000)
+      .describe("deadline of one weight-update HTTP call (loading weights can take a while); default 120000"),
+    retries: z
+      .number()
+      .int()
+      .min(0)
+      .max(10)
+      .default(3)
+      .describe("retries of a call that failed with a 5xx, a timeout or a connection error; default 3"),
+    retryBackoffMs: z
+      .number()
+      .int()
+      .positive()
+      .default(500)
+      .describe("wait before the first retry, doubled after each; default 500"),
+    weightsDir: z
+      .string()
+      .default("")
+      .describe(
+        "where published versions are written (must be readable by the server at the same path); empty: <runDir>/weights",
+      ),
+    loraNamePrefix: z
+      .string()
+      .default("")
+      .describe("vllm: adapter names are <prefix><version>; empty: `<model.name>-v` (policy-v3); default empty"),
+    keepVersions: z
+      .number()
+      .int()
+      .min(0)
+      .default(0)
+      .describe(
+        "vllm: adapters kept loaded (the newest and older ones in-flight requests may still name); 0: rollout.maxStaleness + 1; default 0",
+      ),
+    servedModelName: z
+      .string()
+      .default("")
+      .describe("sglang: the server's --served-model-name; empty: model.name; default empty"),
+    loadFormat: z
+      .string()
+      .default("")
+      .describe("sglang: load_format of /update_weights_from_disk; empty: the server's default; default empty"),
+  })
+  .strict()
+  .refine((i) => i.backend === "engine" || /^https?:\/\/[^/]/.test(i.url), {
+    message: "inference.url must be an http(s) URL when inference.backend is vllm or sglang",
+    path: ["url"],
+  });
+
 export const watchdogSchema = z
   .object({
     stallTimeoutMs: z.number().int().positive().default(180_000).describe("no progress for this long is an error"),
@@ -435,6 +522,9 @@ export const experimentSpecSchema = z
     learner: learnerSchema.prefault({}),
     sandbox: sandboxSchema.prefault({}),
     watchdog: watchdogSchema.prefault({}),
+    inference: inferenceSchema
+      .prefault({})
+      .describe("where rollouts sample from and how each new policy version reaches it; default the engine"),
   })
   .strict();
 
@@ -455,3 +545,5 @@ export const experimentManifestSchema = z
 
 export type ExperimentSpec = z.infer<typeof experimentSpecSchema>;
 export type ExperimentManifest = z.infer<typeof experimentManifestSchema>;
+/** The spec's `inference` block: the inference backend and how versions are published to it. */
+export type InferenceConfig = z.infer<typeof inferenceSchema>;
