@@ -19,19 +19,17 @@
  * uses the newest weights, and a trajectory's version is its oldest action token's.
  * Throughput runs without the admission budget (the simulation stops at --steps); each
  * configuration is also run with the production budget (steps·B groups) to see whether the
- * run can finish ("exact budget"). Production admission keeps counting a group the learner
- * dropped whole (stale) as admitted, so each such group shrinks the window of later
- * admissions by one group for the rest of the run, and with the exact budget the learner
- * never gets its last step's groups; --release-dropped-groups shows what giving those slots
- * back would change.
+ * run can finish ("exact budget"). Admission gets back the slot of a group the learner
+ * dropped whole (stale or failed: the learner's KV admission_refunds); --no-refunds shows the
+ * what-if without it: each such group shrinks the window of later admissions for the rest
+ * of the run, and with the exact budget the learner never gets its last step's groups.
  *
  * Prints a table (steps per simulated hour and relative to η = 0, trainer and rollout idle
  * ratios, staleness mean / p95 / max, per-token version lag, share dropped as stale), the
  * staleness histograms, and a last line of JSON.
  *   node bench/dist/staleness-sim.js [--steps N] [--seed S] [--median SECONDS] [--sigma σ]
  *     [--learner-step SECONDS] [--weight-sync SECONDS] [--actors A] [--slots PER_ACTOR]
- *     [--release-dropped-groups]   (what-if: admission gets back the slot of a group the
- *                                   learner dropped whole; production does not do this)
+ *     [--no-refunds]   (what-if: admission keeps counting groups the learner dropped whole)
  */
 import { argValue } from "@sluice/common";
 import { SWE_LIKE, type SimConfig } from "./staleness-sim/config.js";
@@ -59,7 +57,7 @@ const base: SimConfig = {
   weightSyncS: numberArg("--weight-sync", SWE_LIKE.weightSyncS),
   actors: numberArg("--actors", SWE_LIKE.actors),
   slotsPerActor: numberArg("--slots", SWE_LIKE.slotsPerActor),
-  releaseDroppedGroups: process.argv.includes("--release-dropped-groups"),
+  releaseDroppedGroups: !process.argv.includes("--no-refunds"),
 };
 
 const started = performance.now();
@@ -72,7 +70,7 @@ console.log(
     `${base.actors}×${base.slotsPerActor} slots, episode lognormal(median ${ep.medianS} s, σ ${ep.sigma}, cap ${ep.capS} s), ` +
     `${base.turnsPerEpisode} turns, ${base.generationShare * 100}% generating, learner ${base.learnerStepS} s/step, ` +
     `weight sync ${base.weightSyncS} s, resume ${base.resumeOverheadS} s` +
-    (base.releaseDroppedGroups ? ", dropped groups released (what-if)" : ""),
+    (base.releaseDroppedGroups ? "" : ", no refunds of groups dropped whole (what-if)"),
 );
 console.log(formatTable(rows));
 console.log("\nstaleness histograms (versions: trained samples)");

@@ -41,9 +41,10 @@ export interface SimConfig {
    */
   admissionBudget: "exact" | "open";
   /**
-   * Not what production does: give a group's admission slot back (KvAdmissionStore.release)
-   * when the learner drops every member of it. Production keeps counting such a group as
-   * admitted, so each one shrinks the staleness window for the rest of the run.
+   * Give a group's admission slot back when the learner drops every member of it (what
+   * production does through the learner's KV admission_refunds). False is the what-if of
+   * not refunding: each such group then shrinks the staleness window for the rest of the
+   * run, and a run with the exact budget never gets its last step.
    */
   releaseDroppedGroups: boolean;
 }
@@ -72,7 +73,7 @@ export const SWE_LIKE: SimConfig = {
   resumeOverheadS: 1,
   groupTimeoutS: 1800,
   admissionBudget: "open",
-  releaseDroppedGroups: false,
+  releaseDroppedGroups: true,
 };
 
 export const ETAS = [0, 1, 2, 4, 8] as const;

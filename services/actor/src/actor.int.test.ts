@@ -296,4 +296,22 @@ void describe("KV admission counter", () => {
       /admission record: value is not JSON/,
     );
   });
+
+  void it("gives the slots of groups the learner dropped whole back to admission", async () => {
+    const kv = await openKv(nats.nc, "sluice_refunds");
+    const store = new KvAdmissionStore(kv, { groupsPerStep: 2, maxStaleness: 1, steps: 1 }, { actorId: "a" });
+    await store.tryAdmit(0);
+    await store.tryAdmit(0);
+    await store.complete(0);
+    await store.complete(1);
+    assert.deepEqual(await store.tryAdmit(5), { admitted: false, reason: "budget" });
+    // The learner dropped one of them whole (all stale): one more group may run, a new one.
+    await kv.put(KV_KEYS.admissionRefunds, JSON.stringify({ groups: 1 }));
+    assert.equal(await store.refunds(), 1);
+    assert.deepEqual(await store.tryAdmit(5), { admitted: true, ordinal: 2, reclaimed: false });
+    await store.complete(2);
+    assert.deepEqual(await store.tryAdmit(5), { admitted: false, reason: "budget" });
+    await kv.put(KV_KEYS.admissionRefunds, "[1]");
+    await assert.rejects(store.refunds(), /admission_refunds: groups must be a non-negative integer/);
+  });
 });

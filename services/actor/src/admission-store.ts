@@ -1,5 +1,5 @@
-import { TransportError, ValidationError, type KV } from "@sluice/common";
-import { decideAdmission, totalGroupBudget, type AdmissionConfig } from "./admission.js";
+import { KV_KEYS, TransportError, ValidationError, type KV } from "@sluice/common";
+import { decideAdmission, type AdmissionConfig } from "./admission.js";
 
 export const ADMISSION_KEY = "admission";
 
@@ -70,6 +70,7 @@ export class KvAdmissionStore {
   /** Reclaims an abandoned group, or takes one new group slot if the policy version allows it. */
   async tryAdmit(policyVersion: number): Promise<AdmissionResult> {
     let out: AdmissionResult = { admitted: false, reason: "staleness" };
+    const refunds = await this.refunds();
     await this.mutate((r) => {
       const now = this.now();
       const lease: InflightGroup = { actor: this.actorId, leaseUntilMs: now + this.leaseMs };
@@ -78,7 +79,8 @@ export class KvAdmissionStore {
         out = { admitted: true, ordinal: Number(orphan[0]), reclaimed: true };
         return { ...r, inflight: { ...r.inflight, [orphan[0]]: lease } };
       }
-      const decision = decideAdmission(r, policyVersion, this.config);
+      // Groups the learner dropped whole free their slots: they yield no training data.
+      const decision = decideAdmission({ admittedGroups: r.admittedGroups - refunds }, policyVersion, this.config);
       if (!decision.admit) {
         const othersRunning = Object.keys(r.inflight).length > 0;
         out = { admitted: false, reason: decision.reason === "budget" && othersRunning ? "waiting" : decision.reason };
@@ -88,6 +90,22 @@ export class KvAdmissionStore {
       return { admittedGroups: r.admittedGroups + 1, inflight: { ...r.inflight, [String(r.admittedGroups)]: lease } };
     });
     return out;
+  }
+
+  /** Groups the learner dropped whole (KV `admission_refunds`, written by the learner). */
+  async refunds(): Promise<number> {
+    const entry = await this.kv.get(KV_KEYS.admissionRefunds);
+    if (!entry || entry.operation !== "PUT") return 0;
+    let n: unknown;
+    try {
+      n = (JSON.parse(entry.string()) as { groups?: unknown } | null)?.groups;
+    } catch (cause) {
+      throw new ValidationError(`${KV_KEYS.admissionRefunds}: value is not JSON`, { cause });
+    }
+    if (typeof n !== "number" || !Number.isInteger(n) || n < 0) {
+      throw new ValidationError(`${KV_KEYS.admissionRefunds}: groups must be a non-negative integer`);
+    }
+    return n;
   }
 
   /** The group is fully published: it leaves the in-flight set. */
@@ -134,9 +152,6 @@ export class KvAdmissionStore {
       const current = await this.read();
       const next = change(current);
       if (next === undefined) return;
-      if (next.admittedGroups > totalGroupBudget(this.config)) {
-        throw new ValidationError(`admission record ${this.key}: ${next.admittedGroups} groups exceed the budget`);
-      }
       const text = JSON.stringify({ admittedGroups: next.admittedGroups, inflight: next.inflight });
       try {
         if (current.revision === 0) await this.kv.create(this.key, text);

@@ -3,7 +3,10 @@
  * a group may be admitted while the policy is at version v only if
  *   admitted < (η + v + 1) · B      (no trajectory ends up more than η versions stale)
  *   admitted < steps · B            (the run's budget: every published group gets trained)
- * where `admitted` counts every group ever admitted by any actor (finished or running).
+ * where `admitted` counts every group ever admitted by any actor (finished or running),
+ * minus the groups the learner dropped whole (every member stale or failed), which yield
+ * no training data: without that refund a run with η ≥ 1 could never produce its last
+ * step, and every such drop would shrink the staleness window for good.
  * η = 0 is synchronous on-policy: exactly B groups per version.
  */
 export interface AdmissionConfig {

@@ -22,6 +22,8 @@ export interface CheckpointRecord {
   consumed_ids: string[];
   /** The JetStream stream sequence each of them was consumed from (same order). */
   consumed_seqs: number[];
+  /** Groups dropped whole so far (admission refunds); absent in older records = 0. */
+  refunded_groups?: number;
   /** ONI label-store snapshot next to the weights, when the run has one (file name). */
   label_snapshot?: string;
 }

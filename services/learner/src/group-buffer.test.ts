@@ -120,6 +120,22 @@ void describe("GroupBuffer", () => {
     assert.equal(buf.takeAcks().length, 1);
   });
 
+  void it("reports a group dropped whole at consumption, so admission can refill it", () => {
+    const dropped: string[] = [];
+    const { buf, add } = setup({ onGroupDropped: (g) => dropped.push(g) });
+    add("a1", "A", 2, { version: 1 });
+    add("a2", "A", 2, { version: 2 });
+    add("b1", "B", 2, { version: 5 });
+    add("b2", "B", 2, { version: 3 });
+    // current 6, η = 2: versions < 4 are stale; A loses both members, B keeps one
+    const groups = buf.takeGroups(1, 6, 2);
+    assert.deepEqual(
+      groups?.map((g) => g.groupId),
+      ["B"],
+    );
+    assert.deepEqual(dropped, ["A"]);
+  });
+
   void it("excludes infra-failed members and discards groups left empty", () => {
     const { buf, add, drops } = setup();
     add("a1", "A", 2, { failure: contracts.FailureKind.FAILURE_KIND_HARNESS_TIMEOUT });

@@ -38,6 +38,11 @@ export interface GroupBufferOptions {
   onDrop?: (reason: DropReason, trajectoryId: string) => void;
   /** Called with currentVersion − sampleVersion for every sample checked at consumption. */
   onStaleness?: (lag: number) => void;
+  /**
+   * A complete group left with no trainable member at consumption (all stale or failed):
+   * it yields nothing, so admission must let another group take its place.
+   */
+  onGroupDropped?: (groupId: string) => void;
 }
 
 export type AddResult = "added" | "duplicate" | "late";
@@ -173,7 +178,10 @@ export class GroupBuffer<M extends Ackable> {
         }
         return true;
       });
-      if (g.members.length === 0) this.ready.splice(i, 1);
+      if (g.members.length === 0) {
+        this.ready.splice(i, 1);
+        this.o.onGroupDropped?.(g.groupId);
+      }
     }
   }
 

@@ -19,6 +19,7 @@ export interface LearnerMetrics {
   rewardMean: Gauge;
   bufferDepth: Gauge;
   redelivered: Counter;
+  refundedGroups: Gauge;
 }
 
 export function createLearnerMetrics(registry: Registry): LearnerMetrics {
@@ -26,6 +27,11 @@ export function createLearnerMetrics(registry: Registry): LearnerMetrics {
     step: gauge(registry, "sluice_learner_step", "learner steps completed"),
     policyVersion: gauge(registry, "sluice_learner_policy_version", "current policy version"),
     trained: counter(registry, "sluice_learner_trajectories_trained_total", "trajectories consumed by a step"),
+    refundedGroups: gauge(
+      registry,
+      "sluice_learner_refunded_groups",
+      "groups dropped whole (all members stale or failed) whose admission slots were given back",
+    ),
     redelivered: counter(
       registry,
       "sluice_learner_redelivered_consumed_total",

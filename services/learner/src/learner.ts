@@ -12,6 +12,7 @@ import {
   errorMessage,
   experimentSubjects,
   ConsumerPump,
+  KV_KEYS,
   openKv,
   openObjectStore,
   requestLabelSnapshot,
@@ -103,6 +104,9 @@ export class Learner {
   /** Trajectory id → stream sequence of everything consumed and acked (restored on resume). */
   private consumed = new Map<string, number>();
   private lastCheckpointStep = -1;
+  /** Groups dropped whole; admission gives their slots back (KV admission_refunds). */
+  private refundedGroups = 0;
+  private refundsDirty = false;
   /** Publishes each version to the inference backend (spec.inference) before the KV record. */
   private readonly weights: WeightPublication;
   private startedAtMs = 0;
@@ -135,6 +139,10 @@ export class Learner {
       now: this.now,
       onDrop: (reason) => this.countDrop(reason),
       onStaleness: (lag) => this.metrics.staleness.observe(lag),
+      onGroupDropped: () => {
+        this.refundedGroups++;
+        this.refundsDirty = true;
+      },
     });
   }
 
@@ -182,6 +190,7 @@ export class Learner {
     try {
       while (!signal.aborted && this.status.step < spec.steps) {
         const groups = this.buffer.takeGroups(groupsPerStep, this.status.policyVersion, spec.rollout.maxStaleness);
+        if (this.refundsDirty) await this.publishRefunds();
         if (groups) {
           await this.step(groups);
           lastDataMs = this.now();
@@ -376,6 +385,7 @@ export class Learner {
       completion_rate_by_step: s.completionRateByStep,
       consumed_ids: [...this.consumed.keys()],
       consumed_seqs: [...this.consumed.values()],
+      refunded_groups: this.refundedGroups,
       ...(labelSnapshot ? { label_snapshot: labelSnapshot } : {}),
     });
     this.lastCheckpointStep = s.step;
@@ -440,6 +450,18 @@ export class Learner {
     }
   }
 
+  /** Tells admission how many groups were dropped whole (the learner is the only writer). */
+  private async publishRefunds(): Promise<void> {
+    this.refundsDirty = false;
+    try {
+      await this.kv!.put(KV_KEYS.admissionRefunds, JSON.stringify({ groups: this.refundedGroups }));
+      this.metrics.refundedGroups.set(this.refundedGroups);
+    } catch (err) {
+      this.refundsDirty = true; // retried on the next loop turn
+      this.o.logger.warn("could not publish admission refunds", { err: errorMessage(err) });
+    }
+  }
+
   private async ackAwaiting(): Promise<void> {
     this.markConsumed(this.awaitingCheckpoint);
     for (const m of this.awaitingCheckpoint) m.ack();
@@ -480,6 +502,8 @@ export class Learner {
     s.rewardMeanByStep = [...r.reward_mean_by_step];
     s.completionRateByStep = [...r.completion_rate_by_step];
     this.consumed = new Map(r.consumed_ids.map((id, i) => [id, r.consumed_seqs[i] ?? -1]));
+    this.refundedGroups = r.refunded_groups ?? 0;
+    await this.publishRefunds();
     this.lastCheckpointStep = r.step;
     this.setVersion(r.policy_version);
     this.metrics.step.set(r.step);

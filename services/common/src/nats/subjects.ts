@@ -41,7 +41,16 @@ export function experimentSubjects(exp: string): ExperimentSubjects {
 }
 
 /** KV keys in the experiment bucket. */
-export const KV_KEYS = { policy: "policy", control: "control" } as const;
+export const KV_KEYS = {
+  policy: "policy",
+  control: "control",
+  /**
+   * Groups the learner dropped whole (every member stale or failed): JSON {"groups": n},
+   * written by the learner only. Admission gives their slots back, so the run's
+   * steps·B trainable groups are still produced (and η bounds what is in flight).
+   */
+  admissionRefunds: "admission_refunds",
+} as const;
 
 /** Message header naming an object-store blob that holds the real payload. */
 export const BLOB_HEADER = "Sluice-Blob";
