@@ -136,6 +136,32 @@ void describe("GroupBuffer", () => {
     assert.deepEqual(dropped, ["A"]);
   });
 
+  void it("DAPO dynamic sampling drops a group whose rewards are all equal and reports it for refill", () => {
+    const dropped: string[] = [];
+    const { buf, drops } = setup({ dropZeroVariance: true, onGroupDropped: (g) => dropped.push(g) });
+    const add = (id: string, groupId: string, reward: number) =>
+      buf.add(makeScored({ id, groupId, groupSize: 2, reward }), new Msg(id));
+    add("a1", "A", 1);
+    add("a2", "A", 1);
+    add("b1", "B", 0);
+    add("b2", "B", 1);
+    const groups = buf.takeGroups(1, 0, 0);
+    assert.deepEqual(
+      groups?.map((g) => g.groupId),
+      ["B"],
+    );
+    assert.deepEqual(dropped, ["A"]);
+    assert.deepEqual(drops, [
+      ["zero_variance", "a1"],
+      ["zero_variance", "a2"],
+    ]);
+    // Off by default: the same group is kept.
+    const plain = setup();
+    plain.add("c1", "C", 2);
+    plain.add("c2", "C", 2);
+    assert.equal(plain.buf.takeGroups(1, 0, 0)?.length, 1);
+  });
+
   void it("excludes infra-failed members and discards groups left empty", () => {
     const { buf, add, drops } = setup();
     add("a1", "A", 2, { failure: contracts.FailureKind.FAILURE_KIND_HARNESS_TIMEOUT });

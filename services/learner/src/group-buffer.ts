@@ -10,7 +10,7 @@ export interface Ackable {
 /** What to do with a group still incomplete after the timeout. */
 export type IncompleteGroupPolicy = "drop" | "complete_partial";
 
-export type DropReason = "stale" | "group_timeout" | "duplicate" | "malformed" | `infra_${string}`;
+export type DropReason = "stale" | "group_timeout" | "duplicate" | "malformed" | "zero_variance" | `infra_${string}`;
 
 export interface Sample<M extends Ackable> {
   scored: contracts.ScoredTrajectory;
@@ -43,6 +43,12 @@ export interface GroupBufferOptions {
    * it yields nothing, so admission must let another group take its place.
    */
   onGroupDropped?: (groupId: string) => void;
+  /**
+   * DAPO dynamic sampling (Yu et al. 2025, arXiv 2503.14476): a group whose members all
+   * have the same reward (and the same per-turn rewards) has zero advantage everywhere;
+   * drop it (`zero_variance`) and let admission refill it. Default off.
+   */
+  dropZeroVariance?: boolean;
 }
 
 export type AddResult = "added" | "duplicate" | "late";
@@ -178,6 +184,10 @@ export class GroupBuffer<M extends Ackable> {
         }
         return true;
       });
+      if (g.members.length > 0 && this.o.dropZeroVariance === true && zeroVariance(g.members)) {
+        for (const s of g.members) this.drop("zero_variance", s.scored.trajectory!.trajectoryId, s.msg);
+        g.members = [];
+      }
       if (g.members.length === 0) {
         this.ready.splice(i, 1);
         this.o.onGroupDropped?.(g.groupId);
@@ -195,4 +205,16 @@ export class GroupBuffer<M extends Ackable> {
     this.o.onDrop?.(reason, trajectoryId);
     this.toAck.push(msg);
   }
+}
+
+/** Every member has the same reward and the same per-turn rewards: every advantage is 0. */
+function zeroVariance<M extends Ackable>(members: readonly Sample<M>[]): boolean {
+  const first = members[0]!.scored;
+  const same = (a: number, b: number): boolean => Math.abs(a - b) <= 1e-12;
+  return members.every(
+    (s) =>
+      same(s.scored.reward, first.reward) &&
+      s.scored.perTurnReward.length === first.perTurnReward.length &&
+      s.scored.perTurnReward.every((r, t) => same(r, first.perTurnReward[t] ?? Number.NaN)),
+  );
 }

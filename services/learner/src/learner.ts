@@ -139,6 +139,7 @@ export class Learner {
       now: this.now,
       onDrop: (reason) => this.countDrop(reason),
       onStaleness: (lag) => this.metrics.staleness.observe(lag),
+      dropZeroVariance: o.spec.algorithm.dynamicSampling,
       onGroupDropped: () => {
         this.refundedGroups++;
         this.refundsDirty = true;

@@ -336,6 +336,12 @@ export const algorithmSchema = z
     clipEpsilonHigh: z.number().min(0).max(10).default(0.28),
     lossNormalization: z.enum(["token_mean", "sequence_mean", "constant"]).default("token_mean"),
     normalizationConstant: z.number().positive().default(1024),
+    dynamicSampling: z
+      .boolean()
+      .default(false)
+      .describe(
+        "DAPO dynamic sampling: drop groups whose rewards are all equal (zero advantage everywhere; counted as zero_variance) and let admission refill them; default false",
+      ),
     miniBatches: z
       .number()
       .int()
