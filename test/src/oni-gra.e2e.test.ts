@@ -5,7 +5,6 @@
  * While the run goes, the test follows the scored and annotation-result subjects on NATS.
  */
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -22,6 +21,7 @@ import {
   type RuntimeConfig,
 } from "@sluice/common";
 import { startLocalJudge } from "@sluice/reward/internal";
+import { orphans, runSluice } from "./run-sluice.js";
 
 interface Summary {
   exit: string;
@@ -47,32 +47,6 @@ const NATS_CONNECT_DEADLINE_MS = 30_000;
 function judgeAnswer(prompt: string): "unparseable" | "0" | "1" {
   const h = createHash("sha256").update(prompt).digest()[0] ?? 0;
   return h % 5 === 0 ? "unparseable" : h % 5 === 1 ? "0" : "1";
-}
-
-function runSluice(args: string[]): Promise<{ code: number | null; output: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [join(REPO_ROOT, "services/cli/dist/main.js"), ...args], {
-      cwd: REPO_ROOT,
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let output = "";
-    child.stdout.on("data", (d: Buffer) => (output += d.toString()));
-    child.stderr.on("data", (d: Buffer) => (output += d.toString()));
-    const timer = setTimeout(() => child.kill("SIGINT"), RUN_DEADLINE_MS);
-    child.on("exit", (code) => {
-      clearTimeout(timer);
-      resolve({ code, output });
-    });
-  });
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /** Waits for `<runDir>/runtime.json`, then connects to the run's nats-server (both with deadlines). */
@@ -159,7 +133,7 @@ test(
     let run: { code: number | null; output: string };
     let nats: NatsHandles | undefined;
     try {
-      run = await runSluice(["up", "-f", specPath, "--run-dir", runDir, "--steps", String(STEPS)]);
+      run = await runSluice(["up", "-f", specPath, "--run-dir", runDir, "--steps", String(STEPS)], RUN_DEADLINE_MS);
     } finally {
       stop.abort();
       await judge.close();
@@ -264,6 +238,6 @@ test(
     // No orphans: every process the run started is gone.
     const pids = JSON.parse(readFileSync(join(runDir, "pids.json"), "utf8")) as Record<string, number>;
     assert.ok(Object.keys(pids).length >= 6, `pids.json: ${Object.keys(pids).join(",")}`);
-    for (const [name, pid] of Object.entries(pids)) assert.ok(!alive(pid), `${name} (pid ${pid}) still running`);
+    assert.deepEqual(orphans(runDir), [], "still running after sluice up returned");
   },
 );

@@ -4,12 +4,11 @@
  * tool calls, done reasons, verification, rewards by outcome level, one learner step.
  */
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
-import { REPO_ROOT } from "@sluice/common";
+import { orphans, runSluice } from "./run-sluice.js";
 
 interface Summary {
   exit: string;
@@ -31,38 +30,12 @@ const RUN_DEADLINE_MS = 4 * 60_000;
 const SPEC = process.env["SLUICE_SWE_E2E_SPEC"] ?? "examples/swe.yaml";
 const DONE_REASONS = new Set(["submitted", "max_turns", "wall_time", "context_limit", "format_errors"]);
 
-function runSluice(args: string[]): Promise<{ code: number | null; output: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [join(REPO_ROOT, "services/cli/dist/main.js"), ...args], {
-      cwd: REPO_ROOT,
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let output = "";
-    child.stdout.on("data", (d: Buffer) => (output += d.toString()));
-    child.stderr.on("data", (d: Buffer) => (output += d.toString()));
-    const timer = setTimeout(() => child.kill("SIGINT"), RUN_DEADLINE_MS);
-    child.on("exit", (code) => {
-      clearTimeout(timer);
-      resolve({ code, output });
-    });
-  });
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 test(
   "sluice up runs SWE episodes end to end: every episode ends with a done reason and an outcome level",
   { timeout: RUN_DEADLINE_MS + 60_000 },
   async () => {
     const runDir = mkdtempSync(join(tmpdir(), "sluice-swe-e2e-"));
-    const { code, output } = await runSluice(["up", "-f", SPEC, "--steps", "1", "--run-dir", runDir]);
+    const { code, output } = await runSluice(["up", "-f", SPEC, "--steps", "1", "--run-dir", runDir], RUN_DEADLINE_MS);
     assert.equal(code, 0, `sluice up failed:\n${output.slice(-4000)}`);
     const summary = JSON.parse(readFileSync(join(runDir, "summary.json"), "utf8")) as Summary;
 
@@ -84,10 +57,6 @@ test(
     assert.equal(levels, episodes.count);
     assert.ok(!("UNSPECIFIED" in episodes.outcome_levels), JSON.stringify(episodes));
 
-    const pidsFile = join(runDir, "pids.json");
-    if (existsSync(pidsFile)) {
-      const pids = JSON.parse(readFileSync(pidsFile, "utf8")) as Record<string, number>;
-      for (const [name, pid] of Object.entries(pids)) assert.ok(!alive(pid), `${name} (pid ${pid}) still running`);
-    }
+    assert.deepEqual(orphans(runDir), [], "still running after sluice up returned");
   },
 );

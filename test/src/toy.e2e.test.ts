@@ -3,12 +3,11 @@
  * process (nats-server with JetStream, the PyTorch engine, each TS service).
  */
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
-import { REPO_ROOT } from "@sluice/common";
+import { orphans, runSluice } from "./run-sluice.js";
 
 interface Summary {
   exit: string;
@@ -23,38 +22,12 @@ interface Summary {
 
 const RUN_DEADLINE_MS = 15 * 60_000;
 
-function runSluice(args: string[]): Promise<{ code: number | null; output: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [join(REPO_ROOT, "services/cli/dist/main.js"), ...args], {
-      cwd: REPO_ROOT,
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let output = "";
-    child.stdout.on("data", (d: Buffer) => (output += d.toString()));
-    child.stderr.on("data", (d: Buffer) => (output += d.toString()));
-    const timer = setTimeout(() => child.kill("SIGINT"), RUN_DEADLINE_MS);
-    child.on("exit", (code) => {
-      clearTimeout(timer);
-      resolve({ code, output });
-    });
-  });
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 test(
   "sluice up trains the toy policy: reward rises, versions advance, every trajectory trained once",
   { timeout: RUN_DEADLINE_MS + 60_000 },
   async () => {
     const runDir = mkdtempSync(join(tmpdir(), "sluice-e2e-"));
-    const { code, output } = await runSluice(["up", "-f", "examples/toy.yaml", "--run-dir", runDir]);
+    const { code, output } = await runSluice(["up", "-f", "examples/toy.yaml", "--run-dir", runDir], RUN_DEADLINE_MS);
     assert.equal(code, 0, `sluice up failed:\n${output.slice(-4000)}`);
     const summary = JSON.parse(readFileSync(join(runDir, "summary.json"), "utf8")) as Summary;
 
@@ -77,10 +50,6 @@ test(
     assert.ok(Math.max(...windows) >= 0.8, `reward did not reach 0.8: ${r.map((x) => x.toFixed(2)).join(" ")}`);
 
     // No orphans: every process the run started is gone.
-    const pidsFile = join(runDir, "pids.json");
-    if (existsSync(pidsFile)) {
-      const pids = JSON.parse(readFileSync(pidsFile, "utf8")) as Record<string, number>;
-      for (const [name, pid] of Object.entries(pids)) assert.ok(!alive(pid), `${name} (pid ${pid}) still running`);
-    }
+    assert.deepEqual(orphans(runDir), [], "still running after sluice up returned");
   },
 );

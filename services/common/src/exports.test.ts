@@ -82,6 +82,7 @@ void describe("@sluice/common public exports", () => {
       "runService",
       "sandboxSchema",
       "severityName",
+      "shuffled",
       "sleep",
       "startGrpcServer",
       "startMetricsServer",

@@ -1,4 +1,4 @@
-import { mixSeed, mulberry32, type contracts } from "@sluice/common";
+import { mixSeed, mulberry32, shuffled, type contracts } from "@sluice/common";
 import { batchNormalize, groupAdvantages, mean, type AdvantageOptions } from "./advantages.js";
 import type { Ackable, ReadyGroup } from "./group-buffer.js";
 import { buildTrainingSequence } from "./sequence-builder.js";
@@ -117,18 +117,11 @@ export function microbatches<T>(items: readonly T[], size: number): T[][] {
  * near-equal parts (fewer when there are fewer items). Same seed, same split.
  */
 export function miniBatches<T>(items: readonly T[], count: number, seed: number): T[][] {
-  const shuffled = [...items];
-  const random = mulberry32(seed);
-  for (let i = shuffled.length - 1; i > 0; i--) {
-    const j = Math.floor(random() * (i + 1));
-    [shuffled[i], shuffled[j]] = [shuffled[j]!, shuffled[i]!];
-  }
-  const parts = Math.max(1, Math.min(count, shuffled.length));
+  const order = shuffled(items, mulberry32(seed));
+  const parts = Math.max(1, Math.min(count, order.length));
   const out: T[][] = [];
   for (let k = 0; k < parts; k++) {
-    out.push(
-      shuffled.slice(Math.floor((k * shuffled.length) / parts), Math.floor(((k + 1) * shuffled.length) / parts)),
-    );
+    out.push(order.slice(Math.floor((k * order.length) / parts), Math.floor(((k + 1) * order.length) / parts)));
   }
   return out;
 }
