@@ -7,7 +7,7 @@ from typing import Any, TypeVar
 
 import grpc
 
-from .errors import NotFoundError, PreconditionError, ValidationError
+from .errors import ValidationError
 from .logs import JsonLogger
 from .metrics import EngineMetrics
 from .proto import reward_model_pb2 as pb
@@ -22,6 +22,7 @@ from .reward_model import (
     RewardModelKind,
 )
 from .reward_model_registry import RewardModelRegistry
+from .rpc_guard import guarded_call
 from .tiny import TinySpec
 
 SERVICE_NAME = "sluice.v1.RewardModelService"
@@ -109,26 +110,7 @@ class RewardModelServicer(reward_model_pb2_grpc.RewardModelServiceServicer):
         self.log = log
 
     def _call(self, method: str, context: grpc.ServicerContext, fn: Callable[[], R]) -> R:
-        start = time.perf_counter()
-        self.metrics.rpc_calls.inc(method=method)
-        code: grpc.StatusCode | None = None
-        message = ""
-        try:
-            return fn()
-        except ValidationError as exc:
-            code, message = grpc.StatusCode.INVALID_ARGUMENT, str(exc)
-        except PreconditionError as exc:
-            code, message = grpc.StatusCode.FAILED_PRECONDITION, str(exc)
-        except NotFoundError as exc:
-            code, message = grpc.StatusCode.NOT_FOUND, str(exc)
-        except Exception as exc:  # noqa: BLE001 - the server must survive any request
-            code, message = grpc.StatusCode.INTERNAL, f"{type(exc).__name__}: {exc}"
-            self.log.error("rpc failed", method=method, error=message)
-        finally:
-            self.metrics.rpc_latency.observe(time.perf_counter() - start, method=method)
-        self.metrics.rpc_errors.inc(method=method, code=code.name)
-        context.abort(code, message)
-        raise AssertionError("unreachable")  # context.abort raises
+        return guarded_call(method, context, fn, self.metrics, self.log)
 
     def CreateRewardModel(self, request: Any, context: grpc.ServicerContext) -> Any:  # noqa: N802
         def run() -> Any:

@@ -1,7 +1,6 @@
 """gRPC EngineService over a ModelRegistry, plus health, reflection and metrics."""
 
 import math
-import time
 from collections.abc import Callable
 from concurrent import futures
 from dataclasses import dataclass
@@ -12,7 +11,7 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
 from .chat import Message
-from .errors import NotFoundError, PreconditionError, ValidationError
+from .errors import ValidationError
 from .logs import JsonLogger
 from .losses import DEFAULT_TRUNCATED_IS_CAP, LossKind, LossSpec, Normalization
 from .metrics import EngineMetrics
@@ -22,6 +21,7 @@ from .registry import ModelRegistry
 from .reward_model_registry import RewardModelRegistry
 from .reward_model_service import SERVICE_NAME as REWARD_MODEL_SERVICE_NAME
 from .reward_model_service import RewardModelServicer, reward_model_pb2_grpc
+from .rpc_guard import guarded_call
 from .sampling import SamplingConfig
 from .trainer import (
     FORMAT_CHECKPOINT,
@@ -144,26 +144,7 @@ class EngineServicer(engine_pb2_grpc.EngineServiceServicer):
             metrics.policy_version.set(engine.policy_version, model=engine.name)
 
     def _call(self, method: str, context: grpc.ServicerContext, fn: Callable[[], R]) -> R:
-        start = time.perf_counter()
-        self.metrics.rpc_calls.inc(method=method)
-        code: grpc.StatusCode | None = None
-        message = ""
-        try:
-            return fn()
-        except ValidationError as exc:
-            code, message = grpc.StatusCode.INVALID_ARGUMENT, str(exc)
-        except PreconditionError as exc:
-            code, message = grpc.StatusCode.FAILED_PRECONDITION, str(exc)
-        except NotFoundError as exc:
-            code, message = grpc.StatusCode.NOT_FOUND, str(exc)
-        except Exception as exc:  # noqa: BLE001 - the server must survive any request
-            code, message = grpc.StatusCode.INTERNAL, f"{type(exc).__name__}: {exc}"
-            self.log.error("rpc failed", method=method, error=message)
-        finally:
-            self.metrics.rpc_latency.observe(time.perf_counter() - start, method=method)
-        self.metrics.rpc_errors.inc(method=method, code=code.name)
-        context.abort(code, message)
-        raise AssertionError("unreachable")  # context.abort raises
+        return guarded_call(method, context, fn, self.metrics, self.log)
 
     # ----- RPCs ----------------------------------------------------------------------
 
