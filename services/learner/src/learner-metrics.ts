@@ -20,6 +20,10 @@ export interface LearnerMetrics {
   bufferDepth: Gauge;
   redelivered: Counter;
   refundedGroups: Gauge;
+  tokenLag: Histogram;
+  tokensPerSecond: Gauge;
+  checkpointDuration: Histogram;
+  lastCheckpointTime: Gauge;
 }
 
 export function createLearnerMetrics(registry: Registry): LearnerMetrics {
@@ -59,6 +63,28 @@ export function createLearnerMetrics(registry: Registry): LearnerMetrics {
       "sluice_learner_staleness_versions",
       "current policy version minus the sample's oldest action version, at consumption",
       [0, 1, 2, 3, 4, 8, 16, 32],
+    ),
+    tokenLag: histogram(
+      registry,
+      "sluice_learner_token_version_lag",
+      "per trained action token: current policy version minus the version that sampled it",
+      [0, 1, 2, 3, 4, 8, 16, 32],
+    ),
+    tokensPerSecond: gauge(
+      registry,
+      "sluice_learner_tokens_per_second",
+      "loss tokens trained per second in the last step",
+    ),
+    checkpointDuration: histogram(
+      registry,
+      "sluice_learner_checkpoint_duration_seconds",
+      "wall time of one checkpoint (engine save, label snapshot, record)",
+      [0.01, 0.05, 0.1, 0.5, 1, 5, 30, 120, 600],
+    ),
+    lastCheckpointTime: gauge(
+      registry,
+      "sluice_learner_last_checkpoint_timestamp_seconds",
+      "unix time of the last checkpoint written",
     ),
     loss: gauge(registry, "sluice_learner_loss", "loss of the last step"),
     rewardMean: gauge(registry, "sluice_learner_reward_mean", "mean episode reward of the last step"),

@@ -320,6 +320,8 @@ void describe("learner loop against a real nats-server", () => {
         },
       }),
     );
+    const registries = [createMetricsRegistry("learner", exp), createMetricsRegistry("learner", exp)];
+    let life = 0;
     const make = (engine: FakeEngine, events: RecordingEvents) =>
       new Learner({
         experiment: exp,
@@ -329,7 +331,7 @@ void describe("learner loop against a real nats-server", () => {
         engine,
         events,
         logger: createLogger({ experiment: exp, component: "learner", write: () => undefined }),
-        registry: createMetricsRegistry("learner", exp),
+        registry: registries[life++]!,
         ackWaitMs: 2_000,
         fetchMax: 2,
       });
@@ -373,6 +375,11 @@ void describe("learner loop against a real nats-server", () => {
     assert.deepEqual([...final.consumed_ids].sort(), [...ids].sort());
     const info = await nats.jsm.consumers.info(s.scoredStream, "learner");
     assert.equal(info.num_ack_pending, 0);
+    // Second life: one checkpoint (step 4) and 4 trajectories × 2 action tokens, all version 0.
+    const metrics = await registries[1]!.metrics();
+    assert.match(metrics, /sluice_learner_checkpoint_duration_seconds_count\{[^}]*\} 1\n/);
+    assert.match(metrics, /sluice_learner_token_version_lag_count\{[^}]*\} 8\n/);
+    assert.match(metrics, /sluice_learner_last_checkpoint_timestamp_seconds\{[^}]*\} \d/);
     // ONI's label store is snapshotted with every checkpoint and restored on resume.
     for (const sub of subs) sub.unsubscribe();
     assert.deepEqual(labelOps, [

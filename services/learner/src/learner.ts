@@ -16,6 +16,7 @@ import {
   openKv,
   openObjectStore,
   requestLabelSnapshot,
+  unpackInt32,
   resolvePayload,
   sleep,
   type EngineApi,
@@ -277,6 +278,7 @@ export class Learner {
     const { spec, engine } = this.o;
     const started = this.now();
     this.inStep = [...groups.flatMap((g) => g.valid.map((s) => s.msg)), ...this.buffer.takeAcks()];
+    this.observeTokenLag(groups);
     const batch = buildStepBatch(groups, {
       creditAssignment: spec.algorithm.creditAssignment,
       estimator: spec.algorithm.advantage,
@@ -346,7 +348,9 @@ export class Learner {
     // Without periodic checkpoints there is nothing to resume from: ack after the step.
     if (every === 0) await this.ackAwaiting();
     this.metrics.bufferDepth.set(this.buffer.depth());
-    this.metrics.stepDuration.observe((this.now() - started) / 1000);
+    const stepSeconds = (this.now() - started) / 1000;
+    this.metrics.stepDuration.observe(stepSeconds);
+    this.metrics.tokensPerSecond.set(stepSeconds > 0 ? batch.totalLossTokens / stepSeconds : 0);
     await this.o.events.emit({
       kind: "learner_step",
       step: s.step,
@@ -371,6 +375,7 @@ export class Learner {
     if (this.lastCheckpointStep === s.step) return;
     const dir = checkpointDir(runDir, s.step);
     mkdirSync(dir, { recursive: true });
+    const stopCheckpoint = this.metrics.checkpointDuration.startTimer();
     const stop = this.metrics.engineLatency.startTimer({ call: "save_weights" });
     await engine.saveWeights(spec.model.name, dir, true);
     stop();
@@ -390,6 +395,8 @@ export class Learner {
       ...(labelSnapshot ? { label_snapshot: labelSnapshot } : {}),
     });
     this.lastCheckpointStep = s.step;
+    stopCheckpoint();
+    this.metrics.lastCheckpointTime.set(Date.now() / 1000);
     this.o.logger.info("checkpoint written", { step: s.step, dir, consumed: this.consumed.size });
     await this.ackAwaiting();
   }
@@ -447,6 +454,19 @@ export class Learner {
           return;
         }
         await sleep(STARTUP_RETRY_MS, signal);
+      }
+    }
+  }
+
+  /** Per-token version lag of the step's valid samples (a resumed rollout mixes versions). */
+  private observeTokenLag(groups: readonly ReadyGroup<JsMsg>[]): void {
+    const v = this.status.policyVersion;
+    for (const g of groups) {
+      for (const s of g.valid) {
+        for (const turn of s.scored.trajectory?.turns ?? []) {
+          for (const tokenVersion of unpackInt32(turn.actionPolicyVersions))
+            this.metrics.tokenLag.observe(v - tokenVersion);
+        }
       }
     }
   }
