@@ -1,9 +1,7 @@
 import assert from "node:assert/strict";
-import { spawn, type ChildProcess } from "node:child_process";
-import { existsSync } from "node:fs";
-import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { GrpcEngineClient, REPO_ROOT, createLogger, createMetricsRegistry, withDeadline } from "@sluice/common";
+import { GrpcEngineClient, createLogger, createMetricsRegistry } from "@sluice/common";
+import { engineSkip, startEngine, type EngineProcess } from "@sluice/common/internal";
 import OpenAI from "openai";
 import type {
   ChatCompletion,
@@ -17,67 +15,15 @@ import type { SluiceRequestExtension, SluiceResponseExtension } from "./openai-t
 type SluiceParams = ChatCompletionCreateParamsNonStreaming & SluiceRequestExtension;
 type SluiceCompletion = ChatCompletion & { sluice: SluiceResponseExtension };
 
-const PYTHON = join(REPO_ROOT, ".venv", "bin", "python");
-const ENGINE_DIR = join(REPO_ROOT, "services", "engine");
-const skip = existsSync(PYTHON) ? false : `engine venv missing (${PYTHON}); build services/engine to run this test`;
-
-/** Starts `python -m sluice_engine` with the tiny offline model; resolves with its gRPC port. */
-async function startEngine(): Promise<{ child: ChildProcess; port: number }> {
-  const child = spawn(
-    PYTHON,
-    [
-      "-m",
-      "sluice_engine",
-      "--port",
-      "0",
-      "--grace",
-      "1",
-      "--model-spec",
-      '{"source": "tiny", "seed": 0, "device": "cpu"}',
-    ],
-    {
-      cwd: ENGINE_DIR,
-      env: { ...process.env, PYTHONPATH: ENGINE_DIR },
-      stdio: ["ignore", "pipe", "pipe"],
-    },
-  );
-  let output = "";
-  const port = new Promise<number>((resolve, reject) => {
-    // The ready line is printed on stdout and logged on stderr; accept either.
-    const onData = (chunk: Buffer): void => {
-      output += chunk.toString("utf8");
-      for (const line of output.split("\n")) {
-        if (!line.includes('"ready"')) continue;
-        try {
-          const rec = JSON.parse(line) as { msg?: string; port?: number };
-          if (rec.msg === "ready" && typeof rec.port === "number") resolve(rec.port);
-        } catch {
-          // partial line; wait for more
-        }
-      }
-    };
-    child.stdout?.on("data", onData);
-    child.stderr?.on("data", onData);
-    child.once("exit", (code) => reject(new Error(`engine exited with ${code} before ready:\n${output.slice(-4000)}`)));
-  });
-  try {
-    return { child, port: await withDeadline(port, 120_000, "engine startup") };
-  } catch (err) {
-    child.kill("SIGKILL");
-    throw err;
-  }
-}
-
-describe("gateway over the real engine (tiny model)", { skip, timeout: 300_000 }, () => {
-  let engineProc: ChildProcess | undefined;
+describe("gateway over the real engine (tiny model)", { skip: engineSkip, timeout: 300_000 }, () => {
+  let engineProc: EngineProcess | undefined;
   let engine: GrpcEngineClient | undefined;
   let gateway: GatewayServer | undefined;
   let client: OpenAI;
 
   before(async () => {
-    const started = await startEngine();
-    engineProc = started.child;
-    engine = new GrpcEngineClient(`127.0.0.1:${started.port}`, { sampleMs: 60_000 });
+    engineProc = await startEngine();
+    engine = new GrpcEngineClient(`127.0.0.1:${engineProc.port}`, { sampleMs: 60_000 });
     gateway = createGatewayServer({
       engine,
       model: "policy",
@@ -91,11 +37,7 @@ describe("gateway over the real engine (tiny model)", { skip, timeout: 300_000 }
   after(async () => {
     await gateway?.close();
     engine?.close();
-    if (engineProc && engineProc.exitCode === null) {
-      const exited = new Promise<void>((resolve) => engineProc?.once("exit", () => resolve()));
-      engineProc.kill("SIGTERM");
-      await withDeadline(exited, 15_000, "engine exit").catch(() => engineProc?.kill("SIGKILL"));
-    }
+    await engineProc?.stop(15_000);
   });
 
   const create = async (params: SluiceParams): Promise<SluiceCompletion> =>

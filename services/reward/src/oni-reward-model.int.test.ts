@@ -10,7 +10,13 @@ import {
   waitFor,
   type NatsHandles,
 } from "@sluice/common";
-import { startNatsServer, type NatsServerHandle } from "@sluice/common/internal";
+import {
+  engineSkip,
+  startEngine,
+  startNatsServer,
+  type EngineProcess,
+  type NatsServerHandle,
+} from "@sluice/common/internal";
 import { ONI_CHANNEL } from "./channels/oni.js";
 import { EnginePrmScorer, ensurePrmModel } from "./channels/prm-engine.js";
 import { PRM_CHANNEL } from "./channels/prm.js";
@@ -19,7 +25,6 @@ import { stepAnnotationKey } from "./oni/annotation-key.js";
 import { startOniService, type OniService } from "./oni/service.js";
 import { passRule, startLocalJudge, type LocalJudge } from "./oni/testing/local-judge.js";
 import { buildChannels, scoreTrajectory } from "./scorer.js";
-import { engineSkip, startEngine, type EngineProcess } from "./testing/engine.js";
 import { makeTrajectory, makeTurn } from "./testing/fixtures.js";
 
 const EXP = "reward-oni-rm-it";

@@ -1,7 +1,8 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { REPO_ROOT, withDeadline } from "@sluice/common";
+import { withDeadline } from "../deadline.js";
+import { REPO_ROOT } from "../paths.js";
 
 export const ENGINE_PYTHON = join(REPO_ROOT, ".venv", "bin", "python");
 const ENGINE_DIR = join(REPO_ROOT, "services", "engine");
