@@ -1,7 +1,7 @@
 import { existsSync, readdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
-import { contracts, type ExperimentSpec, type InferenceConfig } from "@sluice/common";
+import { contracts, type EngineApi, type ExperimentSpec, type InferenceConfig } from "@sluice/common";
 import { PublishError, type InferenceBackend } from "./errors.js";
 import type { HttpPolicy } from "./http.js";
 import { SglangClient } from "./sglang.js";
@@ -22,22 +22,13 @@ export interface WeightPublisher {
 }
 
 /**
- * The engine's SaveWeights with a format. EngineApi satisfies it; an engine client that does
- * not pass `format` on is detected from the answer (format / has_adapter) and refused
- * where the layout matters.
+ * The engine's SaveWeights with a format. An engine that ignores `format` is detected from
+ * the answer (format / has_adapter) and refused where the layout matters.
  */
-export interface WeightWriter {
-  saveWeights(
-    model: string,
-    path: string,
-    includeOptimizer: boolean,
-    format?: WeightsFormat,
-  ): Promise<SaveWeightsResponse>;
-}
+export type WeightWriter = Pick<EngineApi, "saveWeights">;
 
 const { WeightsFormat } = contracts;
 type WeightsFormat = contracts.WeightsFormat;
-type SaveWeightsResponse = contracts.SaveWeightsResponse;
 
 /** Non-fatal trouble (an old adapter that would not unload, a directory left behind). */
 export type PublishWarning = (message: string, attributes: Record<string, string>) => void;
