@@ -283,13 +283,6 @@ void describe("learner loop against a real nats-server", () => {
 
   void it("resumes exactly once: a learner that dies after an uncheckpointed step loses nothing and trains nothing twice", async () => {
     const exp = "learner-resume";
-    // Each experiment reserves its streams' max bytes: free the earlier tests' reservations.
-    for (const old of [EXP, "learner-fatal", "learner-minibatch", "learner-decoupled"]) {
-      const o = experimentSubjects(old);
-      for (const stream of [o.trajStream, o.scoredStream, o.eventsStream]) {
-        await nats.jsm.streams.delete(stream).catch(() => undefined);
-      }
-    }
     await ensureExperimentStreams(nats.jsm, exp);
     const s = experimentSubjects(exp);
     const pub = new DedupePublisher(nats, undefined);

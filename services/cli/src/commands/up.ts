@@ -214,9 +214,14 @@ class UpRun {
         100,
       ),
     );
-    await this.guard(
+    const streams = await this.guard(
       withDeadline(ensureExperimentStreams(this.nats.jsm, this.experiment), 10_000, "creating JetStream streams"),
     );
+    for (const s of streams.filter((x) => x.reduced)) {
+      this.note(
+        `sluice: stream ${s.name} reserves ${(s.maxBytes / 1024 ** 2).toFixed(0)} MiB (the disk has too little for more)`,
+      );
+    }
     this.events = watchEvents(this.nats.nc, this.experiment, (e, verdict) => {
       if (verdict.show) this.note(formatEvent(e));
       if (verdict.fatal)

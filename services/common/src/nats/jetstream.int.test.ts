@@ -17,8 +17,11 @@ const SUBJECT = "t.msgs";
 let server: NatsServerHandle | undefined;
 const conns: NatsHandles[] = [];
 
-async function setup(maxPayloadBytes?: number): Promise<NatsHandles> {
-  server = await startNatsServer(maxPayloadBytes ? { maxPayloadBytes } : {});
+async function setup(maxPayloadBytes?: number, maxFileStoreBytes?: number): Promise<NatsHandles> {
+  server = await startNatsServer({
+    ...(maxPayloadBytes ? { maxPayloadBytes } : {}),
+    ...(maxFileStoreBytes ? { maxFileStoreBytes } : {}),
+  });
   return connection("test");
 }
 
@@ -183,6 +186,26 @@ void describe("jetstream helpers against a real nats-server", { timeout: 30_000 
       assert.equal(info.config.name, name);
     }
     assert.equal((await nats.jsm.streams.info(s.trajStream)).state.messages, 1, "second call must keep data");
+  });
+
+  void it("on a small store, experiment streams take smaller reservations instead of failing", async () => {
+    const nats = await setup(undefined, 1024 ** 3);
+    const first = await ensureExperimentStreams(nats.jsm, "exp-a");
+    assert.ok(
+      first.some((s) => s.reduced),
+      "4 GiB streams cannot fit a 1 GiB store",
+    );
+    const total = (xs: { maxBytes: number }[]) => xs.reduce((a, s) => a + s.maxBytes, 0);
+    assert.ok(total(first) <= 1024 ** 3, `reserved ${total(first)} bytes of a 1 GiB store`);
+    // A second experiment on the same server still gets streams, and the first keeps its reservations.
+    const second = await ensureExperimentStreams(nats.jsm, "exp-b");
+    assert.ok(total(first) + total(second) <= 1024 ** 3);
+    assert.deepEqual(await ensureExperimentStreams(nats.jsm, "exp-a"), first);
+    // Below the floor the server's error comes through.
+    await assert.rejects(
+      ensureStream(nats.jsm, "HUGE", ["huge.>"], { maxBytes: 4 * 1024 ** 3, minBytes: 2 * 1024 ** 3 }),
+      /insufficient storage/i,
+    );
   });
 
   void it("ensureDurableConsumer is idempotent and updates maxAckPending", async () => {

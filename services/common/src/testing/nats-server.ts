@@ -33,6 +33,12 @@ export interface StartNatsOptions {
   storeDir?: string;
   port?: number;
   maxPayloadBytes?: number;
+  /**
+   * JetStream's file-store limit. Default 1 TiB: streams reserve their max_bytes against it, and
+   * nats-server's own default (75% of the free disk) would make tests depend on the machine's
+   * disk; tests write little, so the limit is accounting only. Set it small to model a small disk.
+   */
+  maxFileStoreBytes?: number;
   binary?: string;
 }
 
@@ -41,13 +47,17 @@ export async function startNatsServer(options: StartNatsOptions = {}): Promise<N
   const ownStore = options.storeDir === undefined;
   const storeDir = options.storeDir ?? mkdtempSync(join(tmpdir(), "sluice-nats-"));
   const args = ["-a", "127.0.0.1", "-p", String(port), "-js", "-sd", storeDir];
-  // nats-server has no command-line flag for max_payload: it goes in a config file.
+  // nats-server has no command-line flags for max_payload or max_file_store: they go in a config file.
+  const conf: string[] = [];
+  if (options.maxPayloadBytes) conf.push(`max_payload: ${Math.floor(options.maxPayloadBytes)}`);
+  // store_dir stays on the command line (-sd): repeating it in the file is an error.
+  conf.push(`jetstream { max_file_store: ${Math.floor(options.maxFileStoreBytes ?? 1024 ** 4)} }`);
   let confDir: string | undefined;
-  if (options.maxPayloadBytes) {
+  if (conf.length > 0) {
     confDir = mkdtempSync(join(tmpdir(), "sluice-nats-conf-"));
-    const conf = join(confDir, "nats.conf");
-    writeFileSync(conf, `max_payload: ${Math.floor(options.maxPayloadBytes)}\n`);
-    args.push("-c", conf);
+    const file = join(confDir, "nats.conf");
+    writeFileSync(file, conf.join("\n") + "\n");
+    args.push("-c", file);
   }
   const cleanup = (): void => {
     if (ownStore) rmSync(storeDir, { recursive: true, force: true });
