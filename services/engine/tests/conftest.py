@@ -1,5 +1,6 @@
 import pytest
 import torch
+from devices import TEST_DEVICE
 
 from sluice_engine.loading import ModelSpec, load_model
 from sluice_engine.trainer import PolicyEngine
@@ -9,7 +10,7 @@ torch.set_num_threads(1)
 
 
 def tiny_spec(seed: int = 0) -> ModelSpec:
-    return ModelSpec.from_dict({"source": "tiny", "seed": seed, "device": "cpu"})
+    return ModelSpec.from_dict({"source": "tiny", "seed": seed, "device": TEST_DEVICE})
 
 
 @pytest.fixture

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 import safetensors.torch
 import torch
+from devices import TEST_DEVICE
 from peft import PeftModel
 from transformers import AutoModelForCausalLM
 
@@ -27,13 +28,13 @@ LORA = {"r": 4, "alpha": 8, "target_modules": ["q_proj", "v_proj"]}
 
 def lora_engine(lora: dict[str, object] | None = None, seed: int = 0) -> PolicyEngine:
     spec = ModelSpec.from_dict(
-        {"source": "tiny", "seed": seed, "device": "cpu", "lora": lora if lora else LORA}
+        {"source": "tiny", "seed": seed, "device": TEST_DEVICE, "lora": lora if lora else LORA}
     )
     return PolicyEngine("policy", load_model(spec))
 
 
 def plain_engine(seed: int = 0) -> PolicyEngine:
-    spec = ModelSpec.from_dict({"source": "tiny", "seed": seed, "device": "cpu"})
+    spec = ModelSpec.from_dict({"source": "tiny", "seed": seed, "device": TEST_DEVICE})
     return PolicyEngine("policy", load_model(spec))
 
 
@@ -54,8 +55,9 @@ def _train(engine: PolicyEngine, steps: int = 3) -> None:
 
 def _logprobs(model: torch.nn.Module, ids: list[int]) -> torch.Tensor:
     with torch.no_grad():
-        logits = model(input_ids=torch.tensor([ids])).logits[0, :-1].float()
-    return torch.log_softmax(logits, -1).gather(-1, torch.tensor(ids[1:])[:, None]).squeeze(-1)
+        logits = model(input_ids=torch.tensor([ids], device=model.device)).logits[0, :-1].float()
+    targets = torch.tensor(ids[1:], device=logits.device)[:, None]
+    return torch.log_softmax(logits, -1).gather(-1, targets).squeeze(-1)
 
 
 def _snapshot(model: torch.nn.Module) -> dict[str, torch.Tensor]:
@@ -259,8 +261,8 @@ def test_save_weights_rpc_honours_the_format(tmp_path: Path) -> None:
     specs = json.dumps(
         {
             "models": {
-                "policy": {"source": "tiny", "device": "cpu", "lora": LORA},
-                "plain": {"source": "tiny", "device": "cpu"},
+                "policy": {"source": "tiny", "device": TEST_DEVICE, "lora": LORA},
+                "plain": {"source": "tiny", "device": TEST_DEVICE},
             }
         }
     )

@@ -2,6 +2,7 @@ import random
 from pathlib import Path
 
 import pytest
+from devices import TEST_DEVICE
 
 from sluice_engine.errors import NotFoundError, PreconditionError, ValidationError
 from sluice_engine.reward_model import (
@@ -15,7 +16,7 @@ from sluice_engine.reward_model_registry import RewardModelRegistry
 
 def make(kind: RewardModelKind, seed: int = 0, lr: float = 1e-3) -> RewardModel:
     config = RewardModelConfig(
-        kind, seed=seed, device="cpu", optimizer=OptimizerSettings(learning_rate=lr)
+        kind, seed=seed, device=TEST_DEVICE, optimizer=OptimizerSettings(learning_rate=lr)
     )
     return RewardModel("rm", config)
 
@@ -93,7 +94,7 @@ def test_scores_are_deterministic_given_the_seed_and_independent_of_the_batch() 
 
 def test_truncation_keeps_the_last_tokens() -> None:
     model = RewardModel(
-        "rm", RewardModelConfig(RewardModelKind.REGRESSION, max_tokens=8, device="cpu")
+        "rm", RewardModelConfig(RewardModelKind.REGRESSION, max_tokens=8, device=TEST_DEVICE)
     )
     assert model.score(["x" * 100 + "tail end"]).scores == model.score(["tail end"]).scores
 
@@ -104,7 +105,7 @@ def test_save_and_load_round_trip(tmp_path: Path) -> None:
     model.train_examples([x for x, _ in batch], [y for _, y in batch])
     path, version, written = model.save(str(tmp_path / "rm"))
     assert version == 1 and written > 0
-    loaded = RewardModel.from_saved("copy", path, device="cpu")
+    loaded = RewardModel.from_saved("copy", path, device=TEST_DEVICE)
     assert loaded.version == 1 and loaded.kind is RewardModelKind.CLASSIFICATION
     assert loaded.score(["tests PASS"]).scores == model.score(["tests PASS"]).scores
     model.train_examples([x for x, _ in batch], [y for _, y in batch])
@@ -127,16 +128,16 @@ def test_wrong_example_shape_for_the_kind_is_rejected() -> None:
 
 
 def test_registry_create_reuse_replace_and_errors() -> None:
-    registry = RewardModelRegistry(device="cpu")
-    config = RewardModelConfig(RewardModelKind.CLASSIFICATION, device="cpu")
+    registry = RewardModelRegistry(device=TEST_DEVICE)
+    config = RewardModelConfig(RewardModelKind.CLASSIFICATION, device=TEST_DEVICE)
     model, created = registry.create("oni", config)
     assert created
     again, created = registry.create("oni", config)
     assert again is model and not created
     with pytest.raises(PreconditionError, match="exists as classification"):
-        registry.create("oni", RewardModelConfig(RewardModelKind.RANKING, device="cpu"))
+        registry.create("oni", RewardModelConfig(RewardModelKind.RANKING, device=TEST_DEVICE))
     replaced, created = registry.create(
-        "oni", RewardModelConfig(RewardModelKind.RANKING, device="cpu"), replace=True
+        "oni", RewardModelConfig(RewardModelKind.RANKING, device=TEST_DEVICE), replace=True
     )
     assert created and replaced.kind is RewardModelKind.RANKING
     with pytest.raises(NotFoundError, match="name: no reward model 'nope'"):

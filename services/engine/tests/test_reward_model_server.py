@@ -1,9 +1,11 @@
+import json
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import grpc
 import pytest
+from devices import TEST_DEVICE
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from sluice_engine.loading import parse_model_specs
@@ -25,7 +27,9 @@ def metrics() -> EngineMetrics:
 
 @pytest.fixture(scope="module")
 def server(metrics: EngineMetrics) -> Iterator[RunningServer]:
-    registry = ModelRegistry.from_specs(parse_model_specs('{"source": "tiny", "device": "cpu"}'))
+    registry = ModelRegistry.from_specs(
+        parse_model_specs(json.dumps({"source": "tiny", "device": TEST_DEVICE}))
+    )
     running = start_server(registry, port=0, log=JsonLogger("test"), metrics=metrics)
     yield running
     running.stop(0)

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import grpc
 import pytest
+from devices import TEST_DEVICE
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from sluice_engine.loading import parse_model_specs
@@ -23,7 +24,9 @@ from sluice_engine.server import RunningServer, start_server
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[RunningServer]:
-    registry = ModelRegistry.from_specs(parse_model_specs('{"source": "tiny", "device": "cpu"}'))
+    registry = ModelRegistry.from_specs(
+        parse_model_specs(json.dumps({"source": "tiny", "device": TEST_DEVICE}))
+    )
     running = start_server(registry, port=0, log=JsonLogger("test"))
     yield running
     running.stop(0)
@@ -49,7 +52,7 @@ def test_health_serving(channel: grpc.Channel) -> None:
 
 def test_every_rpc(stub: engine_pb2_grpc.EngineServiceStub, tmp_path: Path) -> None:
     info = stub.GetModelInfo(pb.GetModelInfoRequest())
-    assert info.model == "policy" and info.vocab_size > 90 and info.device == "cpu"
+    assert info.model == "policy" and info.vocab_size > 90 and info.device.startswith(TEST_DEVICE)
     end_id = info.eos_token_ids[0]
 
     ids = unpack_int32(stub.Tokenize(pb.TokenizeRequest(text="hi!")).token_ids)
@@ -189,7 +192,7 @@ def test_cli_ready_line_and_sigterm() -> None:
             "--torch-threads",
             "1",
             "--model-spec",
-            '{"source": "tiny", "device": "cpu"}',
+            json.dumps({"source": "tiny", "device": TEST_DEVICE}),
         ],
         cwd=Path(__file__).resolve().parents[1],
         stdout=subprocess.PIPE,

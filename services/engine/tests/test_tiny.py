@@ -1,6 +1,8 @@
+import json
 from pathlib import Path
 
 import torch
+from devices import TEST_DEVICE
 
 from sluice_engine.loading import ModelSpec, load_model, parse_model_specs
 from sluice_engine.tiny import TinySpec, build_tiny_model, build_tokenizer
@@ -45,16 +47,18 @@ def test_seeded_init_is_deterministic() -> None:
 
 
 def test_save_pretrained_roundtrip_same_logits(tmp_path: Path) -> None:
-    loaded = load_model(ModelSpec.from_dict({"source": "tiny", "seed": 3, "device": "cpu"}))
+    loaded = load_model(ModelSpec.from_dict({"source": "tiny", "seed": 3, "device": TEST_DEVICE}))
     loaded.model.save_pretrained(tmp_path)
     loaded.tokenizer.save_pretrained(tmp_path)
-    specs = parse_model_specs(f'{{"source": "hf", "path": "{tmp_path}", "device": "cpu"}}')
+    specs = parse_model_specs(
+        json.dumps({"source": "hf", "path": str(tmp_path), "device": TEST_DEVICE})
+    )
     back = load_model(specs["policy"])
     text = "<|user|>what is 2+2?<|end|><|assistant|>"
     ids = loaded.tokenizer(text, add_special_tokens=False)["input_ids"]
     assert back.tokenizer(text, add_special_tokens=False)["input_ids"] == ids
     with torch.no_grad():
-        x = torch.tensor([ids])
+        x = torch.tensor([ids], device=loaded.device)
         assert torch.allclose(loaded.model(x).logits, back.model(x).logits, atol=1e-6)
     assert (
         back.tokenizer.apply_chat_template(
