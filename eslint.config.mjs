@@ -3,7 +3,7 @@
 import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 
-const SERVICES = ["gateway", "actor", "sandbox", "reward", "learner", "cli"];
+const SERVICES = ["gateway", "actor", "sandbox", "reward", "learner", "cli", "operator"];
 
 export default tseslint.config(
   { ignores: ["**/dist/**", "**/gen/**", "node_modules/**", ".venv/**", "services/engine/**", "runs/**"] },

@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Every test, from a fresh machine: bootstrap (idempotent), lint, engine pytest, then the
 # TypeScript unit, integration and end-to-end suites against real nats-server,
-# bubblewrap and the PyTorch engine.
+# bubblewrap, the PyTorch engine and a real kube-apiserver (the Kubernetes tools build into a
+# cache outside the checkout the first time; SLUICE_SKIP_K8S_TOOLS=1 skips them and their tests).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
-bash scripts/bootstrap.sh
+bash scripts/bootstrap.sh --with-k8s-tools
 section() { printf '\n=== %s ===\n' "$*"; }
 
 section "lint: buf, eslint, prettier, ruff"

@@ -13,7 +13,6 @@
  * machinery's cost from the effect of a different reward on what the learner trains.
  *   node bench/dist/oni-judge.js [--steps N] [--delay-ms D] [--rounds R] [--c-int C] [--spec FILE]
  */
-import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -30,6 +29,7 @@ import {
   type NatsHandles,
   type RuntimeConfig,
 } from "@sluice/common";
+import { runSluice } from "@sluice/common/internal";
 import { startLocalJudge, type LocalJudge } from "@sluice/reward/internal";
 
 const steps = Number(argValue(process.argv, "--steps") ?? 8);
@@ -85,23 +85,6 @@ function writeSpec(dir: string, oni: boolean, judgeUrl: string | undefined): str
   const path = join(dir, `spec-${oni ? "oni" : "off"}.yaml`);
   writeFileSync(path, stringify(doc));
   return path;
-}
-
-function runSluice(args: string[]): Promise<{ code: number | null; output: string }> {
-  return new Promise((resolvePromise) => {
-    const child = spawn(process.execPath, [join(REPO_ROOT, "services/cli/dist/main.js"), ...args], {
-      cwd: REPO_ROOT,
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let output = "";
-    child.stdout.on("data", (d: Buffer) => (output += d.toString()));
-    child.stderr.on("data", (d: Buffer) => (output += d.toString()));
-    const timer = setTimeout(() => child.kill("SIGINT"), RUN_DEADLINE_MS);
-    child.on("exit", (code) => {
-      clearTimeout(timer);
-      resolvePromise({ code, output });
-    });
-  });
 }
 
 /** Waits for runtime.json, connects to the run's nats-server; undefined if `stop` fires first. */
@@ -166,7 +149,7 @@ async function runOnce(oni: boolean, judge: LocalJudge | undefined): Promise<Run
   const requestsBefore = judge?.requests ?? 0;
   let result: { code: number | null; output: string };
   try {
-    result = await runSluice(["up", "-f", spec, "--run-dir", runDir, "--steps", String(steps)]);
+    result = await runSluice(["up", "-f", spec, "--run-dir", runDir, "--steps", String(steps)], RUN_DEADLINE_MS);
   } finally {
     stop.abort();
     const nats = await follow.catch((err: unknown) => {

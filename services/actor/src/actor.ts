@@ -17,12 +17,14 @@ import {
 import type { AdmissionConfig } from "./admission.js";
 import { KvAdmissionStore } from "./admission-store.js";
 import { createActorMetrics, type ActorMetrics } from "./actor-metrics.js";
+import type { ChatMessage } from "./chat-types.js";
 import type { BoundEnvironment } from "./environment.js";
 import { defaultEnvironmentRegistry, type EnvironmentRegistry } from "./environments/registry.js";
 import { EpisodeAbortedError } from "./errors.js";
 import { episodeSeed, runEpisode } from "./episode-runner.js";
 import type { ChatCompleter } from "./gateway-client.js";
 import { readPolicy } from "./policy-reader.js";
+import { createGuidanceMetrics, guidanceProviders, runGuidedGroup, type GuidanceMetrics } from "./guidance/index.js";
 
 /** Where events go (EventPublisher in production). */
 export interface EventSink {
@@ -47,6 +49,8 @@ export interface ActorOptions {
   sandboxAddress?: string;
   /** How often the policy key is polled while waiting (ms). */
   pollIntervalMs?: number;
+  /** Teacher requests of plan hints (tests inject a stub); default global fetch. */
+  guidanceFetch?: typeof fetch;
 }
 
 export interface ActorSummary {
@@ -71,6 +75,7 @@ export class Actor {
   private readonly subject: string;
   private readonly pollMs: number;
   private readonly logger: Logger;
+  private readonly guidanceMetrics: GuidanceMetrics | undefined;
   private running = 0;
   private idleMs = 0;
   private idleSince: number | undefined;
@@ -99,6 +104,12 @@ export class Actor {
     this.subject = experimentSubjects(o.experiment).traj;
     this.pollMs = o.pollIntervalMs ?? 200;
     this.logger = o.logger.child({ actorId: o.actorId });
+    this.guidanceMetrics = o.spec.guidance.enabled ? createGuidanceMetrics(o.registry) : undefined;
+  }
+
+  /** Agent-RLVR figures of this actor (undefined when guidance is off). */
+  guidanceSnapshot(): ReturnType<GuidanceMetrics["snapshot"]> | undefined {
+    return this.guidanceMetrics?.snapshot();
   }
 
   /** Runs until the run's group budget is spent (and published) or `signal` aborts. */
@@ -278,39 +289,116 @@ export class Actor {
     }
   }
 
+  /** One episode of the group, counted in the episode metrics. */
+  private async runOne(
+    ordinal: number,
+    groupId: string,
+    version: number,
+    task: ReturnType<BoundEnvironment["taskSource"]["at"]>,
+    indexInGroup: number,
+    signal: AbortSignal,
+    guidanceMessages?: ChatMessage[],
+  ): Promise<contracts.Trajectory> {
+    const { rollout } = this.o.spec;
+    const started = Date.now();
+    const trajectory = await runEpisode(
+      {
+        experiment: this.o.experiment,
+        actorId: this.o.actorId,
+        groupId,
+        groupSize: rollout.groupSize,
+        indexInGroup,
+        task,
+        environment: this.env,
+        admittedPolicyVersion: version,
+        maxTurns: rollout.maxTurns,
+        episodeTimeoutMs: rollout.episodeTimeoutMs,
+        sampling: { ...rollout.sampling, interruptible: rollout.partialRollouts },
+        seed: rollout.sampling.seeded ? episodeSeed(this.o.spec.seed, ordinal, indexInGroup) : 0,
+        ...(guidanceMessages?.length ? { guidanceMessages } : {}),
+      },
+      { gateway: this.o.gateway, logger: this.logger, signal },
+    );
+    this.metrics.episodes.inc({
+      outcome: contracts.outcomeLevelToJSON(trajectory.outcome?.level ?? 0),
+      failure: contracts.failureKindToJSON(trajectory.failure),
+    });
+    this.metrics.turns.observe(trajectory.turns.length);
+    this.metrics.episodeSeconds.observe((Date.now() - started) / 1000);
+    return trajectory;
+  }
+
+  /**
+   * Agent-RLVR (spec.guidance): the group's attempts, guidance and re-attempts run first and
+   * are published together, since the group's size is known only at the end. True when every
+   * member was published.
+   */
+  private async runGuided(
+    ordinal: number,
+    groupId: string,
+    version: number,
+    task: ReturnType<BoundEnvironment["taskSource"]["at"]>,
+    signal: AbortSignal,
+  ): Promise<boolean> {
+    const g = this.o.spec.guidance;
+    const result = await runGuidedGroup({
+      task,
+      groupSize: this.o.spec.rollout.groupSize,
+      policy: { trigger: g.trigger, maxRounds: g.maxRounds, successThreshold: g.successThreshold },
+      providers: guidanceProviders(g, this.o.guidanceFetch),
+      logger: this.logger,
+      signal,
+      runAttempt: async ({ indexInGroup, guidanceMessages }) => {
+        this.episodeStarted();
+        try {
+          return await this.runOne(ordinal, groupId, version, task, indexInGroup, signal, guidanceMessages);
+        } finally {
+          this.episodeFinished();
+        }
+      },
+    });
+    this.guidanceMetrics?.record(result);
+    let published = 0;
+    for (const t of result.trajectories) if (await this.publish(t)) published++;
+    // One line per group: pass rates by round can be read back from the log (bench, experiments).
+    this.logger.info("guided group finished", {
+      ordinal,
+      groupId,
+      firstAttempts: result.firstAttempts,
+      firstPassed: result.firstPassed,
+      reattempts: result.reattempts.filter((a) => !a.infra).length,
+      reattemptsPassed: result.reattempts.filter((a) => a.passed).length,
+      rounds: result.rounds,
+      spanUnknown: result.reattempts.filter((a) => !a.spanKnown).length,
+    });
+    return published === result.trajectories.length;
+  }
+
   private async runGroup(ordinal: number, version: number, signal: AbortSignal): Promise<void> {
     const { rollout } = this.o.spec;
     const task = this.env.taskSource.at(ordinal);
     const groupId = `${this.o.actorId}-g${ordinal}-${randomBytes(3).toString("hex")}`;
     this.logger.debug("group admitted", { groupId, taskId: task.id, policyVersion: version });
     let published = 0;
+    if (this.o.spec.guidance.enabled) {
+      let complete = false;
+      try {
+        complete = await this.runGuided(ordinal, groupId, version, task, signal);
+      } catch (err) {
+        // Shutdown: a partial group is not published (another actor runs it again).
+        if (!(err instanceof EpisodeAbortedError)) {
+          this.logger.error("guided group crashed", { groupId, err: errorMessage(err) });
+          void this.o.events.emit({ kind: "actor_episode_crashed", severity: "error", message: errorMessage(err) });
+        }
+      }
+      if (signal.aborted && !complete) await this.releaseSlot(ordinal, groupId);
+      else await this.completeSlot(ordinal, groupId);
+      return;
+    }
     const episodes = Array.from({ length: rollout.groupSize }, async (_, indexInGroup) => {
       this.episodeStarted();
-      const started = Date.now();
       try {
-        const trajectory = await runEpisode(
-          {
-            experiment: this.o.experiment,
-            actorId: this.o.actorId,
-            groupId,
-            groupSize: rollout.groupSize,
-            indexInGroup,
-            task,
-            environment: this.env,
-            admittedPolicyVersion: version,
-            maxTurns: rollout.maxTurns,
-            episodeTimeoutMs: rollout.episodeTimeoutMs,
-            sampling: { ...rollout.sampling, interruptible: rollout.partialRollouts },
-            seed: rollout.sampling.seeded ? episodeSeed(this.o.spec.seed, ordinal, indexInGroup) : 0,
-          },
-          { gateway: this.o.gateway, logger: this.logger, signal },
-        );
-        this.metrics.episodes.inc({
-          outcome: contracts.outcomeLevelToJSON(trajectory.outcome?.level ?? 0),
-          failure: contracts.failureKindToJSON(trajectory.failure),
-        });
-        this.metrics.turns.observe(trajectory.turns.length);
-        this.metrics.episodeSeconds.observe((Date.now() - started) / 1000);
+        const trajectory = await this.runOne(ordinal, groupId, version, task, indexInGroup, signal);
         if (await this.publish(trajectory)) published++;
       } catch (err) {
         // Shutdown: a partial episode is not published (the group is abandoned).

@@ -37,6 +37,11 @@ export interface EpisodeSpec {
   sampling: SamplingParams;
   /** Seed of the episode's sampling requests (turn t sends mixSeed(seed, t)); 0 = unseeded. */
   seed: number;
+  /**
+   * Agent-RLVR re-attempt: messages appended to the environment's reset messages, so they
+   * are part of turn 0's observation (guidance/guided-group.ts records them).
+   */
+  guidanceMessages?: ChatMessage[];
 }
 
 /** The seed of one episode: a pure function of the experiment seed, group ordinal and member. */
@@ -85,9 +90,9 @@ export async function runEpisode(spec: EpisodeSpec, deps: EpisodeDeps): Promise<
   try {
     env = spec.environment.create(spec.task);
     const reset = await raceAbort(env.reset(), signal);
-    const messages: ChatMessage[] = [...reset.messages];
+    const messages: ChatMessage[] = [...reset.messages, ...(spec.guidanceMessages ?? [])];
     const tools: ToolSchema[] | undefined = reset.tools;
-    let observation = reset.messages;
+    let observation = messages.slice();
     let done = false;
     while (!done && turns.length < spec.maxTurns) {
       const startedAtMs = now();

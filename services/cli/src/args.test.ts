@@ -14,9 +14,19 @@ void test("parses up with every option", () => {
     "7",
     "--run-dir",
     "/tmp/r",
+    "--max-restarts",
+    "4",
     "--keep-nats-store",
   ]);
-  assert.deepEqual(a, { command: "up", file: "x.yaml", steps: 3, seed: 7, runDir: "/tmp/r", keepNatsStore: true });
+  assert.deepEqual(a, {
+    command: "up",
+    file: "x.yaml",
+    steps: 3,
+    seed: 7,
+    runDir: "/tmp/r",
+    maxRestarts: 4,
+    keepNatsStore: true,
+  });
 });
 
 void test("no command or --help means help", () => {
@@ -32,4 +42,5 @@ void test("rejects unknown flags, missing -f, bad numbers and unknown commands",
   assert.throws(() => parseCliArgs(["up", "-f", "x", "--steps", "2.5"]), /--steps/);
   assert.throws(() => parseCliArgs(["up", "-f", "x", "extra"]), UsageError);
   assert.throws(() => parseCliArgs(["launch"]), /unknown command/);
+  assert.throws(() => parseCliArgs(["up", "-f", "x", "--max-restarts", "-1"]), /--max-restarts/);
 });

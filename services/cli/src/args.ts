@@ -4,8 +4,9 @@ import { UsageError } from "./errors.js";
 export const USAGE = `usage: sluice <command> [options]
 
 commands:
-  up -f FILE [--steps N] [--run-dir DIR] [--seed S] [--keep-nats-store]
-      start nats-server, the engine and every service, train, write summary.json
+  up -f FILE [--steps N] [--run-dir DIR] [--seed S] [--max-restarts N] [--keep-nats-store]
+      start nats-server, the engine and every service, train, write summary.json;
+      --max-restarts: restarts per component that dies (spec.restart.maxRestarts)
   validate -f FILE
       check an RLExperiment manifest; prints "ok" or each field and problem
   verify --task FILE --patch FILE [--instance ID] [--cache-dir DIR]
@@ -28,6 +29,7 @@ export interface UpArgs {
   steps?: number;
   seed?: number;
   runDir?: string;
+  maxRestarts?: number;
   keepNatsStore: boolean;
 }
 
@@ -66,6 +68,7 @@ export function parseCliArgs(argv: readonly string[]): CliArgs {
       steps: { type: "string" },
       seed: { type: "string" },
       "run-dir": { type: "string" },
+      "max-restarts": { type: "string" },
       "keep-nats-store": { type: "boolean" },
     });
     const out: UpArgs = {
@@ -76,6 +79,8 @@ export function parseCliArgs(argv: readonly string[]): CliArgs {
     if (typeof values.steps === "string") out.steps = parseInteger("--steps", values.steps, 1);
     if (typeof values.seed === "string") out.seed = parseInteger("--seed", values.seed, 0);
     if (typeof values["run-dir"] === "string") out.runDir = values["run-dir"];
+    if (typeof values["max-restarts"] === "string")
+      out.maxRestarts = parseInteger("--max-restarts", values["max-restarts"], 0);
     return out;
   }
   // Parsed (and usage-checked) by the sandbox package's own entry point.

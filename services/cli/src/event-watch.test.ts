@@ -29,6 +29,18 @@ void test("crashes and failed starts are fatal and shown", () => {
   });
 });
 
+void test("with restarts allowed, a crash is shown and left to the restart policy", () => {
+  const restarts = { restartsAllowed: true };
+  assert.deepEqual(classifyEvent(ev("component_crashed", "actor", SEVERITY_ERROR), restarts), {
+    show: true,
+    fatal: false,
+  });
+  assert.deepEqual(classifyEvent(ev("component_restarted", "cli", SEVERITY_WARNING), restarts), {
+    show: true,
+    fatal: false,
+  });
+});
+
 void test("stalls and other errors are shown but not fatal; info is quiet", () => {
   assert.deepEqual(classifyEvent(ev("learner_stalled", "learner", SEVERITY_ERROR)), { show: true, fatal: false });
   assert.deepEqual(classifyEvent(ev("learner_step", "learner", SEVERITY_INFO)), { show: false, fatal: false });

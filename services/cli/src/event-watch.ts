@@ -12,12 +12,26 @@ export interface EventVerdict {
 const FATAL_KINDS = new Set(["component_crashed", "component_failed_to_start"]);
 const REJECTION_KINDS = new Set(["trajectory_rejected", "malformed_message"]);
 
+export interface ClassifyOptions {
+  /**
+   * Components that die are restarted (spec.restart.maxRestarts > 0): a crash report is
+   * shown, and the process's exit goes to the restart policy, which decides whether the run
+   * can go on.
+   */
+  restartsAllowed?: boolean;
+}
+
 /** Decides what an event means to the CLI. Pure, so the policy is unit-tested. */
-export function classifyEvent(e: contracts.Event): EventVerdict {
+export function classifyEvent(e: contracts.Event, options: ClassifyOptions = {}): EventVerdict {
   const error = severityName(e.severity) === "error";
   const verdict: EventVerdict = {
-    show: error || FATAL_KINDS.has(e.kind) || e.kind.endsWith("_stalled") || e.kind === "learner_failed",
-    fatal: FATAL_KINDS.has(e.kind),
+    show:
+      error ||
+      FATAL_KINDS.has(e.kind) ||
+      e.kind.endsWith("_stalled") ||
+      e.kind === "learner_failed" ||
+      e.kind === "component_restarted",
+    fatal: FATAL_KINDS.has(e.kind) && options.restartsAllowed !== true,
   };
   // The learner counts its own malformed messages in GetStatus.trajectoriesDropped;
   // only the reward service's rejections are missing from that map.
@@ -46,6 +60,7 @@ export function watchEvents(
   nc: NatsConnection,
   experiment: string,
   onEvent: (e: contracts.Event, verdict: EventVerdict) => void,
+  options: ClassifyOptions = {},
 ): EventWatcher {
   const rejections: Record<string, number> = {};
   const sub = nc.subscribe(experimentSubjects(experiment).events);
@@ -57,7 +72,7 @@ export function watchEvents(
       } catch {
         continue; // Not ours to police; the publisher logs its own failures.
       }
-      const verdict = classifyEvent(e);
+      const verdict = classifyEvent(e, options);
       if (verdict.rejection !== undefined) {
         const n = e.values["count"];
         rejections[verdict.rejection] = (rejections[verdict.rejection] ?? 0) + (n !== undefined && n > 0 ? n : 1);

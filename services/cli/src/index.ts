@@ -1,7 +1,6 @@
 // Public API of @sluice/cli: the pieces `sluice up` is made of, for tests and tooling.
 export * from "./args.js";
 export * from "./errors.js";
-export * from "./engine-launch.js";
 export * from "./health.js";
 export * from "./ports.js";
 export * from "./progress.js";

@@ -4,9 +4,11 @@ import { parseCliArgs, USAGE, type CliArgs } from "./args.js";
 import { runUp } from "./commands/up.js";
 import { runValidate } from "./commands/validate.js";
 import { runSandboxTool } from "./commands/sandbox-tool.js";
+import { runEval } from "./commands/eval.js";
 import { UsageError } from "./errors.js";
 
 async function main(argv: readonly string[]): Promise<number> {
+  if (argv[0] === "eval") return runEval(argv.slice(1));
   let args: CliArgs;
   try {
     args = parseCliArgs(argv);

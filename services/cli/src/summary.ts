@@ -25,6 +25,8 @@ export interface RunSummary {
    * sums and counts, no buckets) scraped just before shutdown; absent when not reachable.
    */
   reward_metrics?: Record<string, number>;
+  /** Restarts per component (spec.restart); absent when nothing was restarted. */
+  component_restarts?: Record<string, number>;
 }
 
 export interface SummaryInput {
@@ -42,6 +44,7 @@ export interface SummaryInput {
   error?: string;
   episodes?: EpisodeStats;
   rewardMetrics?: Record<string, number>;
+  componentRestarts?: Readonly<Record<string, number>>;
 }
 
 /** Merges the learner's dropped map with reward rejections (same reason: counts add). */
@@ -73,6 +76,8 @@ export function buildSummary(i: SummaryInput): RunSummary {
   if (i.error !== undefined) summary.error = i.error;
   if (i.episodes !== undefined) summary.episodes = i.episodes;
   if (i.rewardMetrics !== undefined) summary.reward_metrics = i.rewardMetrics;
+  if (i.componentRestarts !== undefined && Object.keys(i.componentRestarts).length > 0)
+    summary.component_restarts = { ...i.componentRestarts };
   return summary;
 }
 

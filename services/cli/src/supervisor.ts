@@ -28,6 +28,8 @@ export class ManagedChild {
   exitInfo: ExitInfo | undefined;
   /** True once the supervisor asked it to stop, so its exit is expected. */
   stopping = false;
+  /** When it was spawned (a restarted dependency is newer than the dependents started before it). */
+  readonly startedAtMs = Date.now();
 
   constructor(
     readonly spec: ChildSpec,
@@ -112,6 +114,7 @@ export interface SupervisorOptions {
  */
 export class Supervisor {
   private readonly children: ManagedChild[] = [];
+  private closed = false;
   private readonly onExitHook = (): void => this.killAllNow();
 
   constructor(private readonly options: SupervisorOptions = {}) {
@@ -124,6 +127,33 @@ export class Supervisor {
   }
 
   start(spec: ChildSpec): ManagedChild {
+    const child = this.spawn(spec);
+    this.children.push(child);
+    return child;
+  }
+
+  /** The newest process started under `name` (a restarted child replaces its predecessor). */
+  current(name: string): ManagedChild | undefined {
+    return this.children.find((c) => c.name === name);
+  }
+
+  /**
+   * Starts `old`'s spec (or `spec`, its next incarnation) in `old`'s place, so stop order and
+   * pids stay per component.
+   * Refused once stopAll began: nothing may start while the run shuts down.
+   */
+  respawn(old: ManagedChild, spec: ChildSpec = old.spec): ManagedChild {
+    const i = this.children.indexOf(old);
+    if (i < 0) throw new Error(`internal: ${old.name} (pid ${old.pid ?? "none"}) is not a current child`);
+    if (this.closed) throw new Error(`not restarting ${old.name}: the supervisor is stopping`);
+    old.stopping = true;
+    old.signalGroup("SIGKILL"); // leftovers of the dead leader's group (sandboxes) go with it
+    const child = this.spawn(spec);
+    this.children[i] = child;
+    return child;
+  }
+
+  private spawn(spec: ChildSpec): ManagedChild {
     const fd = spec.logFile ? openSync(spec.logFile, "a") : undefined;
     let proc: ChildProcess;
     try {
@@ -137,7 +167,6 @@ export class Supervisor {
       if (fd !== undefined) closeSync(fd);
     }
     const child = new ManagedChild(spec, proc);
-    this.children.push(child);
     void child.exited.then(() => {
       if (!child.stopping) this.options.onUnexpectedExit?.(child, child.exitError());
     });
@@ -160,6 +189,7 @@ export class Supervisor {
    * `graceMs` before SIGKILL; children marked stopLast (nats-server) go afterwards.
    */
   async stopAll(graceMs: number, beforeLast?: () => Promise<void>): Promise<void> {
+    this.closed = true;
     const reversed = [...this.children].reverse();
     const first = reversed.filter((c) => !c.spec.stopLast);
     const last = reversed.filter((c) => c.spec.stopLast);
@@ -173,6 +203,7 @@ export class Supervisor {
 
   /** Synchronous SIGKILL of every group; safe inside a process 'exit' handler. */
   killAllNow(): void {
+    this.closed = true;
     for (const c of this.children) {
       c.stopping = true;
       c.signalGroup("SIGKILL");

@@ -14,6 +14,19 @@ export * from "./reward-model-client.js";
 export * from "./service-runner.js";
 export * from "./spec/schema.js";
 export * from "./spec/load.js";
+export * from "./spec/reference-model.js";
+export * from "./engine-launch.js";
+export {
+  RL_EXPERIMENT_PHASES,
+  rlExperimentSpecSchema,
+  rlExperimentStatusSchema,
+  type RLExperimentSpec,
+  type RLExperimentStatus,
+  type RLExperimentPhase,
+  type ComponentSpec,
+  type RunPolicy,
+  type CleanupAction,
+} from "./spec/kubernetes.js";
 export * from "./tasks/index.js";
 export * from "./swe-tools/index.js";
 export * from "./http/read-body.js";

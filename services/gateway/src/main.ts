@@ -1,4 +1,5 @@
 import { GrpcEngineClient, grpcAddress, runService } from "@sluice/common";
+import { retryWhileUnavailable } from "./engine-retry.js";
 import { createGatewayServer } from "./gateway-server.js";
 
 // Process entry: `node services/gateway/dist/main.js --runtime run/runtime.json`.
@@ -6,7 +7,8 @@ await runService("gateway", async (ctx) => {
   const endpoint = ctx.runtime.services.gateway;
   const engine = new GrpcEngineClient(grpcAddress(ctx.runtime.services.engine));
   const server = createGatewayServer({
-    engine,
+    // A restarting engine makes requests wait (up to the agents' own request deadline), not fail.
+    engine: retryWhileUnavailable(engine, { retryMs: ctx.runtime.spec.rollout.requestTimeoutMs, logger: ctx.logger }),
     model: ctx.runtime.spec.model.name,
     logger: ctx.logger,
     registry: ctx.registry,

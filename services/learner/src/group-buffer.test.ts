@@ -120,6 +120,20 @@ void describe("GroupBuffer", () => {
     assert.equal(buf.takeAcks().length, 1);
   });
 
+  void it("acks a member dropped at consumption with its group, not before it", () => {
+    const { buf, add, drops } = setup();
+    add("a1", "A", 2, { version: 0 });
+    add("a2", "A", 2, { version: 5 });
+    // Two groups per step, one ready: a1 is dropped now, but the group is still held.
+    assert.equal(buf.takeGroups(2, 5, 1), undefined);
+    assert.deepEqual(drops, [["stale", "a1"]]);
+    assert.equal(buf.takeAcks().length, 0, "acking a1 alone would strand a2 after a restart");
+    assert.equal(buf.heldMessages().length, 2, "the held drop is kept alive by the heartbeat too");
+    add("b1", "B", 1, { version: 5 });
+    assert.equal(buf.takeGroups(2, 5, 1)?.length, 2);
+    assert.equal(buf.takeAcks().length, 1);
+  });
+
   void it("reports a group dropped whole at consumption, so admission can refill it", () => {
     const dropped: string[] = [];
     const { buf, add } = setup({ onGroupDropped: (g) => dropped.push(g) });

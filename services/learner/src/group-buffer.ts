@@ -59,6 +59,12 @@ interface PendingGroup<M extends Ackable> {
   firstSeenMs: number;
   members: Sample<M>[];
   partial: boolean;
+  /**
+   * Messages of members dropped at consumption while the rest of the group waits to be
+   * taken: acked with the group, never before it. Acked alone, a restarted learner would get
+   * only the group's other members back, never complete it, and lose the group's slot.
+   */
+  heldDrops: M[];
 }
 
 /**
@@ -97,7 +103,14 @@ export class GroupBuffer<M extends Ackable> {
     }
     let g = this.pending.get(t.groupId);
     if (!g) {
-      g = { groupId: t.groupId, groupSize: t.groupSize, firstSeenMs: this.now(), members: [], partial: false };
+      g = {
+        groupId: t.groupId,
+        groupSize: t.groupSize,
+        firstSeenMs: this.now(),
+        members: [],
+        partial: false,
+        heldDrops: [],
+      };
       this.pending.set(t.groupId, g);
     }
     g.members.push({ scored, msg, version: oldestActionVersion(t) });
@@ -133,6 +146,7 @@ export class GroupBuffer<M extends Ackable> {
     if (this.ready.length < count) return undefined;
     const taken = this.ready.splice(0, count);
     for (const g of taken) for (const s of g.members) this.o.onStaleness?.(currentVersion - s.version);
+    for (const g of taken) this.toAck.push(...g.heldDrops);
     return taken.map((g) => ({
       groupId: g.groupId,
       groupSize: g.groupSize,
@@ -153,6 +167,7 @@ export class GroupBuffer<M extends Ackable> {
     const out: M[] = [...this.toAck];
     for (const g of this.pending.values()) for (const s of g.members) out.push(s.msg);
     for (const g of this.ready) for (const s of g.members) out.push(s.msg);
+    for (const g of this.ready) out.push(...g.heldDrops);
     return out;
   }
 
@@ -175,20 +190,21 @@ export class GroupBuffer<M extends Ackable> {
       g.members = g.members.filter((s) => {
         const t = s.scored.trajectory!;
         if (isInfraFailure(t)) {
-          this.drop(infraDropReason(t.failure), t.trajectoryId, s.msg);
+          this.holdDrop(g, infraDropReason(t.failure), t.trajectoryId, s.msg);
           return false;
         }
         if (s.version < minVersion) {
-          this.drop("stale", t.trajectoryId, s.msg);
+          this.holdDrop(g, "stale", t.trajectoryId, s.msg);
           return false;
         }
         return true;
       });
       if (g.members.length > 0 && this.o.dropZeroVariance === true && zeroVariance(g.members)) {
-        for (const s of g.members) this.drop("zero_variance", s.scored.trajectory!.trajectoryId, s.msg);
+        for (const s of g.members) this.holdDrop(g, "zero_variance", s.scored.trajectory!.trajectoryId, s.msg);
         g.members = [];
       }
       if (g.members.length === 0) {
+        this.toAck.push(...g.heldDrops);
         this.ready.splice(i, 1);
         this.o.onGroupDropped?.(g.groupId);
       }
@@ -199,6 +215,12 @@ export class GroupBuffer<M extends Ackable> {
     this.pending.delete(g.groupId);
     this.closed.add(g.groupId);
     this.ready.push(g);
+  }
+
+  /** A member dropped from a group that stays ready: its ack waits for the group. */
+  private holdDrop(g: PendingGroup<M>, reason: DropReason, trajectoryId: string, msg: M): void {
+    this.o.onDrop?.(reason, trajectoryId);
+    g.heldDrops.push(msg);
   }
 
   private drop(reason: DropReason, trajectoryId: string, msg: M): void {

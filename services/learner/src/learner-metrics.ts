@@ -16,6 +16,7 @@ export interface LearnerMetrics {
   idleRatio: Gauge;
   staleness: Histogram;
   loss: Gauge;
+  klToReference: Gauge;
   rewardMean: Gauge;
   bufferDepth: Gauge;
   redelivered: Counter;
@@ -87,6 +88,11 @@ export function createLearnerMetrics(registry: Registry): LearnerMetrics {
       "unix time of the last checkpoint written",
     ),
     loss: gauge(registry, "sluice_learner_loss", "loss of the last step"),
+    klToReference: gauge(
+      registry,
+      "sluice_learner_kl_to_reference",
+      "token-mean k3 KL(π_θ ‖ π_ref) of the last step's last update (algorithm.klCoef > 0)",
+    ),
     rewardMean: gauge(registry, "sluice_learner_reward_mean", "mean episode reward of the last step"),
     bufferDepth: gauge(registry, "sluice_learner_buffer_depth", "trajectories buffered waiting for their group"),
   };

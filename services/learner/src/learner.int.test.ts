@@ -281,6 +281,43 @@ void describe("learner loop against a real nats-server", () => {
     }
   });
 
+  void it("a KL term asks the frozen reference model for ref_logprobs and sends klCoef with the loss", async () => {
+    const exp = "learner-kl";
+    await ensureExperimentStreams(nats.jsm, exp);
+    const s = experimentSubjects(exp);
+    const pub = new DedupePublisher(nats, undefined);
+    for (let i = 0; i < 2; i++) {
+      const scored = makeScored({ id: `k-${i}`, groupId: "k", groupSize: 2, index: i, reward: i });
+      await pub.publish(s.scored, contracts.ScoredTrajectory.encode(scored).finish(), `k-${i}`);
+    }
+    const engine = new FakeEngine(0);
+    const registry = createMetricsRegistry("learner", exp);
+    const learner = new Learner({
+      experiment: exp,
+      spec: testSpec({ steps: 1, rollout: { groupSize: 2, groupsPerStep: 1 }, algorithm: { klCoef: 0.05 } }),
+      runDir: mkdtempSync(join(tmpdir(), "sluice-learner-")),
+      nats,
+      engine,
+      events: new RecordingEvents(),
+      logger: createLogger({ experiment: exp, component: "learner", write: () => undefined }),
+      registry,
+    });
+    await withDeadline(learner.run(new AbortController().signal), 10_000, "learner run");
+    assert.deepEqual(
+      engine.computeLogprobsCalls.map((c) => c.model),
+      ["policy-ref"],
+      "only the reference model is asked (ppo_clip needs no proximal logprobs)",
+    );
+    const fb = engine.forwardBackwardCalls[0]!;
+    assert.equal(fb.model, "policy");
+    assert.equal(fb.loss?.klCoef, 0.05);
+    for (const q of fb.sequences) {
+      assert.deepEqual(unpackFloat32(q.refLogprobs), new Array<number>(q.tokenIds.byteLength / 4 - 1).fill(-0.5));
+      assert.equal(q.proxLogprobs.byteLength, 0);
+    }
+    assert.match(await registry.metrics(), /sluice_learner_kl_to_reference\{[^}]*\} \d/);
+  });
+
   void it("resumes exactly once: a learner that dies after an uncheckpointed step loses nothing and trains nothing twice", async () => {
     const exp = "learner-resume";
     await ensureExperimentStreams(nats.jsm, exp);

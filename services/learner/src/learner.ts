@@ -15,10 +15,12 @@ import {
   KV_KEYS,
   openKv,
   openObjectStore,
+  referenceModelName,
   requestLabelSnapshot,
   unpackInt32,
   resolvePayload,
   sleep,
+  usesReferenceModel,
   type EngineApi,
   type EventInput,
   type ExperimentSpec,
@@ -34,9 +36,12 @@ import { GroupBuffer, type DropReason, type IncompleteGroupPolicy, type ReadyGro
 import { createLearnerMetrics, type LearnerMetrics } from "./learner-metrics.js";
 import { cloneStatus, emptyStatus, type LearnerStatus } from "./learner-status.js";
 import { lossConfigFromSpec, needsProximalLogprobs } from "./loss-config.js";
-import { withProximalLogprobs } from "./proximal.js";
+import { withProximalLogprobs, withReferenceLogprobs } from "./proximal.js";
+import { createGuidedLearnerMetrics, planGuidedStep, type GuidedLearnerMetrics } from "./guided-step.js";
+import { GuidedDataExporter } from "./guided-export.js";
 import { WeightPublication, createWeightPublisher, type WeightPublisher } from "./publish/index.js";
 import { CHECKPOINT_FORMAT, checkpointDir, latestCheckpoint, writeCheckpointRecord } from "./checkpoint-store.js";
+import { TrainedLedger } from "./trained-ledger.js";
 import { buildStepBatch, lossTokensOf, microbatches, miniBatchSeed, miniBatches } from "./step-batch.js";
 
 /** Where events go; EventPublisher from common satisfies it. */
@@ -79,6 +84,7 @@ export class LearnerError extends SluiceError {
 const STARTUP_RETRY_MS = 500;
 const LABEL_SNAPSHOT_FILE = "oni-labels.json";
 const LABEL_SNAPSHOT_TIMEOUT_MS = 30_000;
+const GUIDED_DATA_FILE = "guided-data.jsonl";
 
 /**
  * The learner loop: pull scored trajectories from JetStream, group them, and once B
@@ -90,6 +96,9 @@ const LABEL_SNAPSHOT_TIMEOUT_MS = 30_000;
 export class Learner {
   private readonly subjects: ExperimentSubjects;
   private readonly metrics: LearnerMetrics;
+  private readonly guidedMetrics: GuidedLearnerMetrics | undefined;
+  /** Agent-RLVR: (trajectory, pass/fail) lines for a test-time reward model. */
+  private readonly guidedExport: GuidedDataExporter | undefined;
   private readonly buffer: GroupBuffer<JsMsg>;
   private readonly status: LearnerStatus = emptyStatus();
   private readonly consumer: string;
@@ -102,6 +111,8 @@ export class Learner {
   private awaitingCheckpoint: JsMsg[] = [];
   /** Trajectory id of each accepted message (for the consumed-id accounting). */
   private readonly idOf = new WeakMap<JsMsg, string>();
+  /** Trajectory id → stream sequence of every message accepted by this process. */
+  private readonly heldSeq = new Map<string, number>();
   /** Trajectory id → stream sequence of everything consumed and acked (restored on resume). */
   private consumed = new Map<string, number>();
   private lastCheckpointStep = -1;
@@ -112,10 +123,16 @@ export class Learner {
   private readonly weights: WeightPublication;
   private startedAtMs = 0;
   private idleMs = 0;
+  /** Ids trained and dropped since the last checkpoint, written with it (id accounting). */
+  private readonly ledger = new TrainedLedger();
 
   constructor(private readonly o: LearnerOptions) {
     this.subjects = experimentSubjects(o.experiment);
     this.metrics = createLearnerMetrics(o.registry);
+    this.guidedMetrics = o.spec.guidance.enabled ? createGuidedLearnerMetrics(o.registry) : undefined;
+    this.guidedExport = o.spec.guidance.enabled
+      ? new GuidedDataExporter(join(o.runDir, GUIDED_DATA_FILE), o.spec.guidance.successThreshold)
+      : undefined;
     this.consumer = o.consumerName ?? "learner";
     this.now = o.now ?? Date.now;
     this.weights = new WeightPublication({
@@ -133,12 +150,15 @@ export class Learner {
       logger: o.logger,
       now: this.now,
     });
-    this.ackWaitMs = o.ackWaitMs ?? Math.max(60_000, o.spec.learner.stepTimeoutMs);
+    this.ackWaitMs = o.ackWaitMs ?? (o.spec.learner.ackWaitMs || Math.max(60_000, o.spec.learner.stepTimeoutMs));
     this.buffer = new GroupBuffer<JsMsg>({
       groupTimeoutMs: o.spec.learner.groupTimeoutMs,
       policy: o.incompleteGroupPolicy ?? "drop",
       now: this.now,
-      onDrop: (reason) => this.countDrop(reason),
+      onDrop: (reason, id) => {
+        this.countDrop(reason);
+        this.ledger.noteDropped(id, reason);
+      },
       onStaleness: (lag) => this.metrics.staleness.observe(lag),
       dropZeroVariance: o.spec.algorithm.dynamicSampling,
       onGroupDropped: () => {
@@ -162,9 +182,11 @@ export class Learner {
     const { spec } = this.o;
     const groupsPerStep = spec.rollout.groupsPerStep;
     const heldSteps = Math.max(1, spec.learner.checkpointEvery);
-    if (spec.learner.maxAckPending < heldSteps * groupsPerStep * spec.rollout.groupSize) {
+    // Agent-RLVR: a group grows by up to G guided re-attempts per guidance round.
+    const groupMax = spec.rollout.groupSize * (spec.guidance.enabled ? 1 + spec.guidance.maxRounds : 1);
+    if (spec.learner.maxAckPending < heldSteps * groupsPerStep * groupMax) {
       throw new ValidationError(
-        `learner.maxAckPending (${spec.learner.maxAckPending}) must be at least max(1, checkpointEvery) × groupsPerStep × groupSize (${heldSteps * groupsPerStep * spec.rollout.groupSize}): the learner holds messages unacked until the checkpoint that covers them`,
+        `learner.maxAckPending (${spec.learner.maxAckPending}) must be at least max(1, checkpointEvery) × groupsPerStep × groupSize${spec.guidance.enabled ? " × (1 + guidance.maxRounds)" : ""} (${heldSteps * groupsPerStep * groupMax}): the learner holds messages unacked until the checkpoint that covers them`,
       );
     }
     this.startedAtMs = this.now();
@@ -263,6 +285,14 @@ export class Learner {
       m.ack();
       return;
     }
+    if (this.heldSeq.get(id) === m.seq) {
+      // A redelivery of a message this learner still holds (its ack wait ran out while it sat
+      // in the consumer's prefetch, which the heartbeat does not reach). Acking this copy would
+      // ack the held one before the checkpoint that covers it: a crash then loses it.
+      this.metrics.redelivered.inc();
+      return;
+    }
+    this.heldSeq.set(id, m.seq);
     this.idOf.set(m, id);
     this.buffer.add(scored, m);
   }
@@ -283,20 +313,45 @@ export class Learner {
       creditAssignment: spec.algorithm.creditAssignment,
       estimator: spec.algorithm.advantage,
       stdNormalization: spec.algorithm.stdNormalization,
+      ...(spec.guidance.enabled ? { guidedContext: spec.guidance.context } : {}),
     });
-    const loss = lossConfigFromSpec(spec.algorithm);
+    // Agent-RLVR (spec.guidance): stripped contexts get recomputed logprobs; DPO replaces the batch.
+    const plan = await planGuidedStep(
+      engine,
+      spec,
+      groups,
+      batch,
+      lossConfigFromSpec(spec.algorithm),
+      this.guidedMetrics,
+    );
+    this.guidedExport?.append(groups);
+    const loss = plan.loss;
     const nextVersion = this.status.policyVersion + 1;
     let lossSum = 0;
+    let klTokens = 0;
+    let klWeighted = 0;
     // Decoupled PPO / TIS: the proximal policy is the weights before the step's first update.
-    const sequences = needsProximalLogprobs(spec.algorithm)
-      ? await withProximalLogprobs(engine, spec.model.name, batch.sequences, spec.learner.microBatchSequences)
-      : batch.sequences;
+    const withProximal =
+      needsProximalLogprobs(spec.algorithm) && !plan.pairwise
+        ? await withProximalLogprobs(engine, spec.model.name, plan.sequences, spec.learner.microBatchSequences)
+        : plan.sequences;
+    // k3 KL to the frozen reference policy: its logprobs of every target, before the step.
+    const sequences =
+      usesReferenceModel(spec) && !plan.pairwise
+        ? await withReferenceLogprobs(engine, referenceModelName(spec), withProximal, spec.learner.microBatchSequences)
+        : withProximal;
     // PPO mini-batches: one optimizer update each; only the last moves the policy version.
-    const parts = miniBatches(sequences, spec.algorithm.miniBatches, miniBatchSeed(spec.seed, this.status.step));
+    // DPO pairs stay adjacent: one part in order, microbatches of whole pairs.
+    const parts = plan.pairwise
+      ? [sequences]
+      : miniBatches(sequences, spec.algorithm.miniBatches, miniBatchSeed(spec.seed, this.status.step));
+    const microBatchSequences = plan.pairwise
+      ? Math.max(2, spec.learner.microBatchSequences - (spec.learner.microBatchSequences % 2))
+      : spec.learner.microBatchSequences;
     for (const [k, part] of parts.entries()) {
       const last = k === parts.length - 1;
       const partLossTokens = part.reduce((n, q) => n + lossTokensOf(q), 0);
-      for (const mb of microbatches(part, spec.learner.microBatchSequences)) {
+      for (const mb of microbatches(part, microBatchSequences)) {
         const stop = this.metrics.engineLatency.startTimer({ call: "forward_backward" });
         const res = await engine.forwardBackward({
           model: spec.model.name,
@@ -308,6 +363,10 @@ export class Learner {
         stop();
         // Each microbatch loss is already scaled by 1/total of its part; parts are averaged.
         lossSum += res.loss / parts.length;
+        if (last) {
+          klWeighted += res.klMean * res.lossTokens;
+          klTokens += res.lossTokens;
+        }
       }
       const stopOptim = this.metrics.engineLatency.startTimer({ call: "optim_step" });
       const optim = await engine.optimStep({
@@ -333,11 +392,13 @@ export class Learner {
     s.step += 1;
     this.setVersion(nextVersion);
     s.trajectoriesTrained += batch.trained;
+    this.ledger.noteTrained(batch.advantages.keys(), s.step);
     s.rewardMeanByStep.push(batch.rewardMean);
     s.completionRateByStep.push(batch.completionRate);
     this.metrics.step.set(s.step);
     this.metrics.trained.inc(batch.trained);
     this.metrics.loss.set(lossSum);
+    if (usesReferenceModel(spec)) this.metrics.klToReference.set(klTokens > 0 ? klWeighted / klTokens : 0);
     this.metrics.rewardMean.set(batch.rewardMean);
 
     this.awaitingCheckpoint.push(...this.inStep, ...this.buffer.takeAcks());
@@ -381,6 +442,8 @@ export class Learner {
     stop();
     this.markConsumed(this.awaitingCheckpoint);
     const labelSnapshot = await this.snapshotLabels(dir);
+    // Before the record: the record's rename commits both (see trained-ledger.ts).
+    this.ledger.write(dir, s.step, s.policyVersion, this.idsOf(this.awaitingCheckpoint));
     writeCheckpointRecord(dir, {
       format: CHECKPOINT_FORMAT,
       step: s.step,
@@ -488,6 +551,10 @@ export class Learner {
     for (const m of this.awaitingCheckpoint) m.ack();
     this.awaitingCheckpoint = [];
     await this.o.nats.nc.flush();
+  }
+
+  private idsOf(msgs: readonly JsMsg[]): string[] {
+    return msgs.map((m) => this.idOf.get(m) ?? "").filter((id) => id.length > 0);
   }
 
   private markConsumed(msgs: readonly JsMsg[]): void {

@@ -22,7 +22,8 @@ export function lossConfigFromSpec(a: Algorithm): contracts.LossConfig {
     kind: LOSS_KINDS[a.loss],
     behaviourWeightCap: a.behaviourWeightCap,
     truncatedIsCap: a.truncatedIsCap,
-    klCoef: 0,
+    // k3 KL to the reference policy (GRPO); the learner sends ref_logprobs when > 0.
+    klCoef: a.klCoef,
     dpoBeta: 0,
     clipEpsilonLow: a.clipEpsilonLow,
     clipEpsilonHigh: a.clipEpsilonHigh,

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { contracts, packFloat32, packInt32, unpackFloat32 } from "@sluice/common";
 import { EngineResponseError } from "./errors.js";
-import { withProximalLogprobs } from "./proximal.js";
+import { withProximalLogprobs, withReferenceLogprobs } from "./proximal.js";
 
 function seq(ids: number[]): contracts.TrainingSequence {
   const n = ids.length - 1;
@@ -46,5 +46,25 @@ void describe("withProximalLogprobs", () => {
     await assert.rejects(withProximalLogprobs(short, "policy", [seq([1, 2, 3])], 8), EngineResponseError);
     const none = { computeLogprobs: async () => ({ logprobs: [], policyVersion: 0 }) };
     await assert.rejects(withProximalLogprobs(none, "policy", [seq([1, 2])], 8), EngineResponseError);
+  });
+});
+
+void describe("withReferenceLogprobs", () => {
+  void it("asks the reference model and fills ref_logprobs, leaving proximal and behaviour logprobs alone", async () => {
+    const models: string[] = [];
+    const engine = {
+      computeLogprobs: async (req: contracts.ComputeLogprobsRequest) => {
+        models.push(req.model);
+        return {
+          logprobs: req.sequences.map((b) => packFloat32(new Array<number>(b.byteLength / 4 - 1).fill(-0.5))),
+          policyVersion: 0,
+        };
+      },
+    };
+    const out = await withReferenceLogprobs(engine, "policy-ref", [seq([1, 2, 3])], 8);
+    assert.deepEqual(models, ["policy-ref"]);
+    assert.deepEqual(unpackFloat32(out[0]!.refLogprobs), [-0.5, -0.5]);
+    assert.equal(out[0]!.proxLogprobs.byteLength, 0);
+    assert.deepEqual(unpackFloat32(out[0]!.oldLogprobs), [-1, -1]);
   });
 });

@@ -1,7 +1,7 @@
 import { mixSeed, mulberry32, shuffled, type contracts } from "@sluice/common";
 import { batchNormalize, groupAdvantages, mean, type AdvantageOptions } from "./advantages.js";
 import type { Ackable, ReadyGroup } from "./group-buffer.js";
-import { buildTrainingSequence } from "./sequence-builder.js";
+import { buildWithContext, type GuidedContextMode, type GuidedSequence } from "./guided-sequence.js";
 import { turnAdvantages } from "./turn-advantages.js";
 
 /** Everything one learner step sends to the engine, derived from B ready groups. */
@@ -22,6 +22,10 @@ export interface StepBatch {
   completionRate: number;
   /** advantage per trajectory id (for inspection and tests). */
   advantages: Map<string, number>;
+  /** Agent-RLVR: sequences stripped of their guidance, whose behaviour logprobs the learner recomputes. */
+  guided: GuidedSequence[];
+  /** Guided trajectories that could not be stripped (span unknown) and train with their guided context. */
+  unstrippable: number;
 }
 
 /**
@@ -35,6 +39,8 @@ export interface StepBatchOptions extends AdvantageOptions {
    * per-turn rewards falls back to episode-level credit.
    */
   creditAssignment?: "episode" | "turn";
+  /** Agent-RLVR training context of guided re-attempts (spec.guidance.context); default keep. */
+  guidedContext?: GuidedContextMode;
 }
 
 const byId = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
@@ -69,6 +75,8 @@ export function buildStepBatch<M extends Ackable>(unordered: readonly ReadyGroup
   const rewards: number[] = [];
   let submitted = 0;
   let totalLossTokens = 0;
+  const guided: GuidedSequence[] = [];
+  let unstrippable = 0;
   // Per trajectory: one episode advantage, and per-turn advantages under turn credit.
   const rows: { s: ReadyGroup<M>["valid"][number]; episode: number; turns?: number[] }[] = [];
   for (const g of groups) {
@@ -89,15 +97,31 @@ export function buildStepBatch<M extends Ackable>(unordered: readonly ReadyGroup
     advantages.set(t.trajectoryId, episode);
     rewards.push(s.scored.reward);
     if (t.outcome?.submitted === true) submitted++;
-    const built = buildTrainingSequence(t, turns ?? episode);
+    const {
+      built,
+      guided: stripped,
+      unstrippable: cannotStrip,
+    } = buildWithContext(t, turns ?? episode, o.guidedContext ?? "keep");
+    if (cannotStrip) unstrippable++;
     if (built.lossTokens === 0) continue;
+    if (stripped) guided.push({ index: sequences.length, ...stripped });
     sequences.push(built.sequence);
     totalLossTokens += built.lossTokens;
   }
   const trained = rewards.length;
   // CR = #submitted / #valid episodes of the step
   const completionRate = trained > 0 ? submitted / trained : 0;
-  return { sequences, totalLossTokens, trained, rewardMean: mean(rewards), submitted, completionRate, advantages };
+  return {
+    sequences,
+    totalLossTokens,
+    trained,
+    rewardMean: mean(rewards),
+    submitted,
+    completionRate,
+    advantages,
+    guided,
+    unstrippable,
+  };
 }
 
 function hasPerTurnRewards(s: { scored: contracts.ScoredTrajectory }): boolean {

@@ -1,7 +1,9 @@
 import { isAbsolute, join, resolve } from "node:path";
 import { REPO_ROOT, runService } from "@sluice/common";
+import type { SandboxBackend } from "./backend.js";
 import { BubblewrapBackend } from "./bubblewrap-backend.js";
 import { defaultCacheDir } from "./environments/cache-dir.js";
+import { kubernetesBackendFromEnv } from "./kubernetes/from-env.js";
 import { sandboxRegistration } from "./sandbox-service.js";
 import type { SwerexServer } from "./swerex/index.js";
 import { startSwerexWiring, SWEREX_KEY_FILE } from "./swerex-wiring.js";
@@ -16,12 +18,15 @@ function specPath(path: string): string {
 // Process entry: node services/sandbox/dist/main.js --runtime <run>/runtime.json
 await runService("sandbox", async (ctx) => {
   const s = ctx.runtime.spec.sandbox;
-  const backend = await BubblewrapBackend.create({
-    baseDir: join(ctx.runtime.runDir, "sandboxes"),
-    maxSandboxes: s.maxSandboxes,
-    defaults: sandboxDefaultsFromSpec(s),
-    logger: ctx.logger,
-  });
+  const backend: SandboxBackend =
+    s.backend === "kubernetes"
+      ? kubernetesBackendFromEnv(ctx.runtime.experiment, ctx.logger)
+      : await BubblewrapBackend.create({
+          baseDir: join(ctx.runtime.runDir, "sandboxes"),
+          maxSandboxes: s.maxSandboxes,
+          defaults: sandboxDefaultsFromSpec(s),
+          logger: ctx.logger,
+        });
   const swe = {
     cacheDir: s.cacheDir ? specPath(s.cacheDir) : defaultCacheDir(),
     tasksDir: s.tasksDir ? specPath(s.tasksDir) : join(REPO_ROOT, "tasks"),

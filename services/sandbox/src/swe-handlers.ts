@@ -6,6 +6,7 @@ import { SandboxNotFoundError } from "./errors.js";
 import { SweMetrics } from "./swe-metrics.js";
 import { extractPatch, ToolRunner } from "./tools/index.js";
 import { Verifier } from "./verifier.js";
+import { reportFailureMessages } from "./grading/failure-messages.js";
 
 export interface SweServiceOptions {
   cacheDir: string;
@@ -122,7 +123,10 @@ export class SweHandlers {
     this.metrics.verified(res.infrastructureError ? "INFRASTRUCTURE_ERROR" : res.level, res.durationMs);
     return {
       level: LEVELS[res.level] ?? OutcomeLevel.OUTCOME_LEVEL_UNSPECIFIED,
-      reportJson: JSON.stringify(res.report),
+      reportJson: JSON.stringify({
+        ...res.report,
+        failure_messages: reportFailureMessages(res.report, res.testRun?.failureMessages),
+      }),
       resolved: res.resolved,
       infrastructureError: res.infrastructureError,
       error: res.error,

@@ -121,10 +121,15 @@ export class DigitsEnvironment implements Environment {
       score,
       submitted: finished,
       modified: this.answers.some((a) => /^[0-9]$/.test(a)),
-      detail: `${correct}/${turns} correct, answered ${this.credits.length}/${turns}, answers ${JSON.stringify(this.answers)}`,
+      // Like a unit test's "expected … got …": what guidance's environment feedback can show.
+      detail: `${correct}/${turns} correct, answered ${this.credits.length}/${turns}, answers ${JSON.stringify(this.answers)}, expected ${JSON.stringify(this.expectedAnswers())}`,
       // Scaled so the turns sum to the episode score.
       perTurnScores: this.credits.map((c) => c / turns),
     };
+  }
+
+  private expectedAnswers(): string[] {
+    return Array.from({ length: this.config.turns }, (_, i) => String((this.start + i + 1) % 10));
   }
 
   async close(): Promise<void> {}

@@ -1,9 +1,12 @@
-import { existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { appendFileSync, existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import {
+  EventPublisher,
   REPO_ROOT,
   SpecError,
   connectNats,
+  createLogger,
+  engineArgs,
   ensureExperimentStreams,
   errorMessage,
   experimentSubjects,
@@ -18,7 +21,6 @@ import {
   type contracts,
 } from "@sluice/common";
 import type { UpArgs } from "../args.js";
-import { engineArgs } from "../engine-launch.js";
 import { collectEpisodeStats, type EpisodeStats } from "../episode-stats.js";
 import { ChildExitedError, InterruptedError, RunFailedError } from "../errors.js";
 import { formatEvent, watchEvents, type EventWatcher } from "../event-watch.js";
@@ -30,7 +32,9 @@ import { defaultRunDir } from "../run-dir.js";
 import { scrapeMetrics } from "../service-metrics.js";
 import { StallWatchdog } from "../stall-watchdog.js";
 import { buildSummary, summaryLine, type RunExit } from "../summary.js";
-import { Supervisor, type ManagedChild } from "../supervisor.js";
+import { Supervisor, type ChildSpec, type ManagedChild } from "../supervisor.js";
+import { RestartPolicy } from "../restart-policy.js";
+import { Restarter, type ComponentRestart } from "../restarter.js";
 import { freePort } from "@sluice/common/internal";
 
 const NATS_START_TIMEOUT_MS = 15_000;
@@ -45,12 +49,30 @@ const METRICS_SCRAPE_TIMEOUT_MS = 3_000;
 /** Reward-service series recorded in summary.json (reward_metrics). */
 const REWARD_METRIC_PREFIXES: readonly string[] = ["sluice_reward_", "sluice_oni_"];
 const TS_SERVICES_IN_ORDER: readonly ServiceName[] = ["sandbox", "gateway", "reward", "learner"];
+/** nats-server holds every stream and connection: its death always ends the run. */
+const NEVER_RESTARTED: ReadonlySet<string> = new Set(["nats-server"]);
+/**
+ * The learner loaded its checkpoint into the engine's memory: a fresh engine has the initial
+ * weights, so the learner starts over too and resumes, loading the checkpoint into it.
+ */
+const RESTART_DEPENDENTS: Readonly<Record<string, readonly string[]>> = { engine: ["learner"] };
+
+/**
+ * A restarted actor runs under a new actor id (`actor-1-r2`): admission leases belong to an
+ * actor id, so under the old one it would renew the leases of the groups its killed
+ * predecessor was running, and nobody would ever run them again (the run stalls one step
+ * short). Under a new id those leases expire and any actor reclaims the groups.
+ */
+function actorIncarnation(spec: ChildSpec, incarnation: number): ChildSpec {
+  if (!spec.name.startsWith("actor-")) return spec;
+  return { ...spec, env: { ...spec.env, SLUICE_ACTOR_ID: `${spec.name}-r${incarnation}` } };
+}
 
 /** `sluice up`: returns the process exit code (0, 1, 2 or 130). */
 export async function runUp(args: UpArgs): Promise<number> {
   let manifest: ExperimentManifest;
   try {
-    manifest = loadManifest(args.file, { steps: args.steps, seed: args.seed });
+    manifest = loadManifest(args.file, { steps: args.steps, seed: args.seed, maxRestarts: args.maxRestarts });
   } catch (err) {
     if (err instanceof SpecError) {
       process.stderr.write(err.message + "\n");
@@ -76,6 +98,15 @@ class UpRun {
   private lastStatus: contracts.GetStatusResponse | undefined;
   private runtimeConfig: RuntimeConfig | undefined;
   private signals = 0;
+  private readonly restartPolicy: RestartPolicy;
+  private readonly restarter: Restarter;
+  /** Aborted once the run ends (any way): restarts still waiting for their backoff are dropped. */
+  private readonly ending = new AbortController();
+  private cliEvents: EventPublisher | undefined;
+  /** Restarts per component, for summary.json (dependents restarted with another count too). */
+  private readonly restartCounts: Record<string, number> = {};
+  /** gRPC address of each actor (each has its own port). */
+  private readonly actorAddresses = new Map<string, string>();
 
   constructor(
     private readonly manifest: ExperimentManifest,
@@ -84,9 +115,23 @@ class UpRun {
   ) {
     this.experiment = manifest.metadata.name;
     this.logsDir = join(runDir, "logs");
+    this.restartPolicy = new RestartPolicy(manifest.spec.restart, NEVER_RESTARTED);
     this.supervisor = new Supervisor({
-      onUnexpectedExit: (_child, err) => this.fail(err),
+      onUnexpectedExit: (child, err) => this.restarter.handleExit(child, err),
     });
+    this.restarter = new Restarter({
+      supervisor: this.supervisor,
+      policy: this.restartPolicy,
+      healthAddress: (name) => this.healthAddress(name),
+      healthTimeoutMs: (name) => (name === "engine" ? ENGINE_HEALTH_TIMEOUT_MS : SERVICE_HEALTH_TIMEOUT_MS),
+      dependents: RESTART_DEPENDENTS,
+      stopGraceMs: STOP_GRACE_MS,
+      signal: this.ending.signal,
+      respec: (spec, incarnation) => actorIncarnation(spec, incarnation),
+      onRestarted: (r) => this.restarted(r),
+      onGiveUp: (err) => this.fail(err),
+    });
+    this.failure.signal.addEventListener("abort", () => this.ending.abort(), { once: true });
   }
 
   async run(): Promise<number> {
@@ -115,6 +160,7 @@ class UpRun {
         error = errorMessage(err);
       }
     }
+    this.ending.abort();
     this.progress.finish();
     if (error !== undefined) process.stderr.write(`sluice: ${error}\n`);
     if (exit === "interrupted") process.stderr.write("sluice: interrupted, stopping services\n");
@@ -135,6 +181,7 @@ class UpRun {
       ...(error !== undefined ? { error } : {}),
       ...(episodes !== undefined ? { episodes } : {}),
       ...(rewardMetrics !== undefined ? { rewardMetrics } : {}),
+      componentRestarts: this.restartCounts,
     });
     writeFileSync(join(this.runDir, "summary.json"), JSON.stringify(summary, null, 2) + "\n");
     process.stdout.write(summaryLine(summary) + "\n");
@@ -189,6 +236,35 @@ class UpRun {
     await this.startActors(runtime, runtimePath);
   }
 
+  /** A restarted component: new pid in pids.json, a line, a log record, an event, a count. */
+  private restarted(r: ComponentRestart): void {
+    this.recordPids();
+    this.restartCounts[r.component] = (this.restartCounts[r.component] ?? 0) + 1;
+    const why = r.dependentOf !== undefined ? `${r.reason}` : `${r.reason}; restart ${r.attempt}`;
+    this.note(`sluice: restarted ${r.component} as pid ${r.pid ?? "?"} after ${r.delayMs} ms (${why})`);
+    void this.cliEvents?.emit({
+      kind: "component_restarted",
+      severity: "warning",
+      message: `${r.component} restarted (${why})`,
+      attributes: {
+        restarted_component: r.component,
+        reason: r.reason,
+        ...(r.dependentOf !== undefined ? { dependent_of: r.dependentOf } : {}),
+      },
+      values: { pid: r.pid ?? 0, previous_pid: r.previousPid ?? 0, attempt: r.attempt, delay_ms: r.delayMs },
+    });
+  }
+
+  /** gRPC health address of a started component (nats-server has none). */
+  private healthAddress(name: string): string | undefined {
+    const runtime = this.runtimeConfig;
+    if (!runtime) return undefined;
+    if (name === "engine") return grpcAddress(runtime.services.engine);
+    if (name.startsWith("actor-")) return this.actorAddresses.get(name);
+    const service = (TS_SERVICES_IN_ORDER as readonly string[]).includes(name) ? (name as ServiceName) : undefined;
+    return service ? `${LOOPBACK}:${runtime.services[service].grpcPort}` : undefined;
+  }
+
   private async startNats(port: number, url: string): Promise<void> {
     const storeDir = join(this.runDir, "nats");
     mkdirSync(storeDir, { recursive: true });
@@ -222,15 +298,28 @@ class UpRun {
         `sluice: stream ${s.name} reserves ${(s.maxBytes / 1024 ** 2).toFixed(0)} MiB (the disk has too little for more)`,
       );
     }
-    this.events = watchEvents(this.nats.nc, this.experiment, (e, verdict) => {
-      if (verdict.show) this.note(formatEvent(e));
-      if (verdict.fatal)
-        this.fail(
-          new RunFailedError(
-            `${e.component} ${e.kind.replace(/_/g, " ")}: ${e.message}; see ${join(this.logsDir, `${e.component}.log`)}`,
-          ),
-        );
+    // The CLI's own records (restarts) go to logs/cli.log and the events subject.
+    const cliLog = join(this.logsDir, "cli.log");
+    const logger = createLogger({
+      experiment: this.experiment,
+      component: "cli",
+      write: (line) => appendFileSync(cliLog, line + "\n"),
     });
+    this.cliEvents = new EventPublisher(this.nats, this.experiment, "cli", logger);
+    this.events = watchEvents(
+      this.nats.nc,
+      this.experiment,
+      (e, verdict) => {
+        if (verdict.show && e.component !== "cli") this.note(formatEvent(e));
+        if (verdict.fatal)
+          this.fail(
+            new RunFailedError(
+              `${e.component} ${e.kind.replace(/_/g, " ")}: ${e.message}; see ${join(this.logsDir, `${e.component}.log`)}`,
+            ),
+          );
+      },
+      { restartsAllowed: this.manifest.spec.restart.maxRestarts > 0 },
+    );
     this.note(`sluice: nats-server ready on ${url} (${Date.now() - t0} ms)`);
   }
 
@@ -293,6 +382,7 @@ class UpRun {
         path = join(this.runDir, `runtime.actor-${i}.json`);
         writeFileSync(path, JSON.stringify(own, null, 2) + "\n");
       }
+      this.actorAddresses.set(`actor-${i}`, `${LOOPBACK}:${grpcPort}`);
       await this.startTsService("actor", `actor-${i}`, path, grpcPort, {
         SLUICE_ACTOR_ID: `actor-${i}`,
         SLUICE_ACTOR_INDEX: String(i),
@@ -304,7 +394,10 @@ class UpRun {
   private recordPids(): void {
     const pids: Record<string, number> = {};
     for (const c of this.supervisor.started) if (c.pid !== undefined) pids[c.name] = c.pid;
-    writeFileSync(join(this.runDir, "pids.json"), JSON.stringify(pids, null, 2) + "\n");
+    // Rewritten on every restart while tests and people read it: never show a torn file.
+    const path = join(this.runDir, "pids.json");
+    writeFileSync(`${path}.tmp`, JSON.stringify(pids, null, 2) + "\n");
+    renameSync(`${path}.tmp`, path);
   }
 
   private async startAndWait(

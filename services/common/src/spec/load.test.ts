@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import { SpecError } from "../errors.js";
+import { REPO_ROOT } from "../paths.js";
 import { loadExperimentManifest, parseExperimentManifest } from "./load.js";
 
 const MINIMAL = `apiVersion: sluice.dev/v1alpha1
@@ -133,5 +134,36 @@ void describe("loadExperimentManifest", () => {
     const err = specError(() => parseExperimentManifest("apiVersion: nope\n"));
     assert.match(err.message, /<inline>/);
     assert.match(err.message, /apiVersion/);
+  });
+});
+
+void describe("a manifest with the Kubernetes blocks of an RLExperiment", () => {
+  const KUBE = `${MINIMAL}  suspend: false
+  runPolicy:
+    backoffLimit: 2
+  components:
+    learner:
+      resources:
+        limits: { nvidia.com/gpu: 1 }
+`;
+
+  void it("loads for sluice up, leaving the Kubernetes blocks out of the local spec", () => {
+    const m = parseExperimentManifest(KUBE);
+    assert.equal(m.spec.steps, 3);
+    assert.equal("components" in m.spec, false);
+    assert.equal("runPolicy" in m.spec, false);
+  });
+
+  void it("still names a problem inside a Kubernetes block", () => {
+    const err = specError(() => parseExperimentManifest(KUBE.replace("backoffLimit: 2", "backoffLimit: -1")));
+    assert.ok(
+      err.issues.some((i) => i.startsWith("spec.runPolicy.backoffLimit:")),
+      err.issues.join("; "),
+    );
+  });
+
+  void it("loads the shipped Kubernetes example", () => {
+    const m = loadExperimentManifest(join(REPO_ROOT, "examples", "k8s", "rlexperiment.yaml"));
+    assert.equal(m.metadata.name, "toy-k8s");
   });
 });

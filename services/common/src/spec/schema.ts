@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { oniSchema } from "./oni-schema.js";
 import { prmSchema } from "./prm-schema.js";
+import { guidanceSchema } from "./guidance-schema.js";
 
 // Types only: the schemas themselves are reached through rewardSchema (the public value
 // exports of @sluice/common are pinned).
@@ -13,6 +14,7 @@ export type {
   OniRankingConfig,
 } from "./oni-schema.js";
 export type { PrmConfig } from "./prm-schema.js";
+export type { GuidanceConfig } from "./guidance-schema.js";
 
 /**
  * The experiment spec. A local YAML file and the `spec` of an `RLExperiment` custom
@@ -351,6 +353,14 @@ export const algorithmSchema = z
       .describe(
         "PPO mini-batches per step: the step's sequences are shuffled (seeded) and split into this many parts, one optimizer update each, all against the behaviour logprobs (verl: ppo_mini_batch_size = batch / miniBatches); the policy version moves once per step; default 1",
       ),
+    klCoef: z
+      .number()
+      .min(0)
+      .max(10)
+      .default(0)
+      .describe(
+        "β of the per-token k3 KL to a frozen reference policy (the initial weights, hosted by the engine as `<model.name>-ref`), added to the loss: l_t += β·k3_t (GRPO, arXiv 2402.03300); 0: no reference model, no KL; default 0",
+      ),
   })
   .strict();
 
@@ -380,12 +390,25 @@ export const learnerSchema = z
     stepTimeoutMs: z.number().int().positive().default(600_000),
     microBatchSequences: z.number().int().positive().default(64),
     checkpointEvery: z.number().int().min(0).default(0).describe("steps between checkpoints; 0: only at the end"),
+    ackWaitMs: z
+      .number()
+      .int()
+      .min(0)
+      .default(0)
+      .describe(
+        "JetStream ack wait of the learner's consumer: how long messages a dead learner held unacked wait before a restarted learner gets them again (a live learner keeps extending its own); 0: max(60000, stepTimeoutMs); default 0",
+      ),
   })
   .strict();
 
 export const sandboxSchema = z
   .object({
-    backend: z.enum(["bubblewrap"]).default("bubblewrap"),
+    backend: z
+      .enum(["bubblewrap", "kubernetes"])
+      .default("bubblewrap")
+      .describe(
+        "bubblewrap: local namespaces on the sandbox service's host; kubernetes: a warm pool of hardened sandbox pods, configured by the operator (SLUICE_SANDBOX_K8S_*); default bubblewrap",
+      ),
     maxSandboxes: z.number().int().positive().default(64).describe("live sandboxes at once per sandbox service"),
     memoryBytes: z
       .number()
@@ -504,6 +527,37 @@ const inferenceSchema = z
     path: ["url"],
   });
 
+/**
+ * What `sluice up` does when a component dies (crash, OOM kill, kill -9). Default: no
+ * restarts, so a crash fails the run and points at its log (a crash is usually a bug, and
+ * a run that silently restarts hides it). With restarts, nats-server still fails the run
+ * (it holds every stream); any other component is started again with backoff.
+ */
+const restartSchema = z
+  .object({
+    maxRestarts: z
+      .number()
+      .int()
+      .min(0)
+      .max(1000)
+      .default(0)
+      .describe(
+        "restarts allowed per component (engine, learner, gateway, reward, sandbox, each actor) before its death fails the run; 0: any death fails the run; default 0",
+      ),
+    backoffMs: z
+      .number()
+      .int()
+      .min(0)
+      .default(1_000)
+      .describe("wait before a component's first restart, doubled for each further restart of it; default 1000"),
+    maxBackoffMs: z.number().int().min(0).default(30_000).describe("cap of the doubled restart wait; default 30000"),
+  })
+  .strict()
+  .refine((r) => r.maxBackoffMs >= r.backoffMs, {
+    message: "restart.maxBackoffMs must be at least restart.backoffMs",
+    path: ["maxBackoffMs"],
+  });
+
 export const watchdogSchema = z
   .object({
     stallTimeoutMs: z.number().int().positive().default(180_000).describe("no progress for this long is an error"),
@@ -528,11 +582,24 @@ export const experimentSpecSchema = z
     learner: learnerSchema.prefault({}),
     sandbox: sandboxSchema.prefault({}),
     watchdog: watchdogSchema.prefault({}),
+    guidance: guidanceSchema
+      .prefault({})
+      .describe("Agent-RLVR guided re-attempts of failed episodes and how the learner trains on them; default off"),
     inference: inferenceSchema
       .prefault({})
       .describe("where rollouts sample from and how each new policy version reaches it; default the engine"),
+    restart: restartSchema
+      .prefault({})
+      .describe("restarts of components that die during `sluice up` (sluice up --max-restarts overrides maxRestarts)"),
   })
-  .strict();
+  .strict()
+  // A restarted learner resumes from its newest checkpoint; without periodic checkpoints it
+  // would start over from the initial weights while the data it acked is gone.
+  .refine((s) => s.restart.maxRestarts === 0 || s.learner.checkpointEvery >= 1, {
+    message:
+      "restart.maxRestarts > 0 needs learner.checkpointEvery >= 1 (a restarted learner resumes from a checkpoint)",
+    path: ["restart", "maxRestarts"],
+  });
 
 export const experimentManifestSchema = z
   .object({

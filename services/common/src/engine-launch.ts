@@ -1,9 +1,12 @@
-import type { ExperimentSpec, ServiceEndpoint } from "@sluice/common";
+import type { ServiceEndpoint } from "./runtime-config.js";
+import { referenceModelName, usesReferenceModel } from "./spec/reference-model.js";
+import type { ExperimentSpec } from "./spec/schema.js";
 
 /**
  * The engine's --model-spec JSON (services/engine/sluice_engine/loading.py ModelSpec and
  * tiny.py TinySpec). The experiment schema uses camelCase and "path"; the engine uses the
- * Hugging Face config names and "hf". This is the only place that knows both.
+ * Hugging Face config names and "hf". This is the only place that knows both: `sluice up`
+ * and the Kubernetes operator both launch the engine with engineArgs.
  */
 export interface EngineModelSpec {
   name: string;
@@ -59,6 +62,20 @@ export function engineModelSpec(spec: ExperimentSpec): EngineModelSpec {
   };
 }
 
+/**
+ * The --model-spec argument: the trained model alone, or, with a KL term
+ * (spec.algorithm.klCoef > 0), {"models": {policy, reference}} where the reference is the same
+ * spec without LoRA (so it holds the initial, base weights) under referenceModelName(spec). The
+ * trained model comes first: the engine's default model is the first one.
+ */
+export function engineModelSpecArg(spec: ExperimentSpec): string {
+  const policy = engineModelSpec(spec);
+  if (!usesReferenceModel(spec)) return JSON.stringify(policy);
+  const { name, ...own } = policy;
+  const { lora: _lora, ...reference } = own;
+  return JSON.stringify({ models: { [name]: own, [referenceModelName(spec)]: reference } });
+}
+
 /** Arguments after `python`: `-m sluice_engine --host ... --port ...`. */
 export function engineArgs(spec: ExperimentSpec, experiment: string, endpoint: ServiceEndpoint): string[] {
   return [
@@ -73,7 +90,7 @@ export function engineArgs(spec: ExperimentSpec, experiment: string, endpoint: S
     "--experiment",
     experiment,
     "--model-spec",
-    JSON.stringify(engineModelSpec(spec)),
+    engineModelSpecArg(spec),
     "--torch-threads",
     String(spec.model.torchThreads),
   ];

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { parseExperimentManifest } from "@sluice/common";
-import { engineArgs, engineModelSpec } from "./engine-launch.js";
+import { parseExperimentManifest } from "./spec/load.js";
+import { engineArgs, engineModelSpec, engineModelSpecArg } from "./engine-launch.js";
 
 const manifest = (model: string): ReturnType<typeof parseExperimentManifest> =>
   parseExperimentManifest(`apiVersion: sluice.dev/v1alpha1
@@ -61,4 +61,16 @@ void test("engine args carry ports, experiment and the JSON spec", () => {
   ]);
   assert.equal(args[10], "--model-spec");
   assert.equal((JSON.parse(args[11] ?? "") as { source: string }).source, "tiny");
+});
+
+void test("a KL term adds a frozen reference model: the same spec without LoRA, after the policy", () => {
+  const plain = manifest("{lora: {r: 4, alpha: 8}}").spec;
+  assert.deepEqual(JSON.parse(engineModelSpecArg(plain)), engineModelSpec(plain));
+  const withKl = { ...plain, algorithm: { ...plain.algorithm, klCoef: 0.05 } };
+  const parsed = JSON.parse(engineModelSpecArg(withKl)) as { models: Record<string, Record<string, unknown>> };
+  assert.deepEqual(Object.keys(parsed.models), ["policy", "policy-ref"]);
+  assert.deepEqual(parsed.models["policy"]!["lora"], { r: 4, alpha: 8, dropout: 0 });
+  assert.equal(parsed.models["policy-ref"]!["lora"], undefined);
+  assert.equal(parsed.models["policy-ref"]!["seed"], 5);
+  assert.equal(parsed.models["policy"]!["name"], undefined, "names are the keys");
 });
