@@ -15,8 +15,17 @@ export interface MetricsServer {
   close(): Promise<void>;
 }
 
-/** Serves `/metrics` (Prometheus text format) and `/healthz`. Port 0 picks a free port. */
-export async function startMetricsServer(registry: Registry, port: number, host = "127.0.0.1"): Promise<MetricsServer> {
+/**
+ * Serves `/metrics` (Prometheus text format), `/healthz` (the process runs) and `/readyz`
+ * (`ready()`, default always; 503 while false, e.g. an operator replica before its informers
+ * have synced). Port 0 picks a free port.
+ */
+export async function startMetricsServer(
+  registry: Registry,
+  port: number,
+  host = "127.0.0.1",
+  ready: () => boolean = () => true,
+): Promise<MetricsServer> {
   const server: Server = createServer((req, res) => {
     if (req.url === "/metrics") {
       registry
@@ -31,9 +40,10 @@ export async function startMetricsServer(registry: Registry, port: number, host 
         });
       return;
     }
-    if (req.url === "/healthz") {
-      res.writeHead(200, { "content-type": "text/plain" });
-      res.end("ok\n");
+    if (req.url === "/healthz" || req.url === "/readyz") {
+      const ok = req.url === "/healthz" || ready();
+      res.writeHead(ok ? 200 : 503, { "content-type": "text/plain" });
+      res.end(ok ? "ok\n" : "not ready\n");
       return;
     }
     res.writeHead(404);

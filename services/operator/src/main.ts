@@ -2,10 +2,16 @@
 import { randomBytes } from "node:crypto";
 import { hostname } from "node:os";
 import { KubeConfig } from "@kubernetes/client-node";
-import { createLogger, createMetricsRegistry, errorMessage, startGrpcServer, type LogLevel } from "@sluice/common";
+import {
+  createLogger,
+  createMetricsRegistry,
+  errorMessage,
+  startGrpcServer,
+  startMetricsServer,
+  type LogLevel,
+} from "@sluice/common";
 import { operatorConfigFromEnv } from "./config.js";
 import { realClock } from "./controller/clock.js";
-import { startHealthServer } from "./health-server.js";
 import { RestKubeApi } from "./kube/rest-client.js";
 import { OperatorMetrics } from "./metrics.js";
 import { startOperator } from "./operator.js";
@@ -65,7 +71,7 @@ const operator = startOperator({
   // A replica that lost the lease exits: the pod restarts and campaigns again from a clean state.
   onLostLeadership: () => void shutdown("lost leadership", 1),
 });
-const health = await startHealthServer(registry, Number(env("METRICS_PORT", "9090")), host, () => operator.ready());
+const health = await startMetricsServer(registry, Number(env("METRICS_PORT", "9090")), host, () => operator.ready());
 const grpc = await startGrpcServer({ host, port: Number(env("GRPC_PORT", "50051")), services: [], logger, registry });
 process.on("SIGTERM", () => void shutdown("SIGTERM", 0));
 process.on("SIGINT", () => void shutdown("SIGINT", 0));

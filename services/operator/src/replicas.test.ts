@@ -1,9 +1,8 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { createMetricsRegistry, waitFor } from "@sluice/common";
+import { createMetricsRegistry, startMetricsServer, waitFor } from "@sluice/common";
 import { DEFAULT_OPERATOR_CONFIG } from "./config.js";
 import { realClock } from "./controller/clock.js";
-import { startHealthServer } from "./health-server.js";
 import { TYPES } from "./kube/resources.js";
 import { OperatorMetrics } from "./metrics.js";
 import { startOperator, type OperatorHandle } from "./operator.js";
@@ -48,7 +47,7 @@ void describe("two operator replicas", () => {
     assert.equal(b.ready(), true, "a standby is ready");
     await waitFor(() => (a.ready() ? true : undefined), 15_000, "leader informers synced");
 
-    const health = await startHealthServer(registry, 0, "127.0.0.1", () => a.ready());
+    const health = await startMetricsServer(registry, 0, "127.0.0.1", () => a.ready());
     const body = await (await fetch(`http://127.0.0.1:${health.port}/metrics`)).text();
     assert.match(body, /sluice_operator_reconciles_total\{result="(success|requeue)"/);
     assert.match(body, /sluice_operator_reconcile_duration_seconds_bucket/);
