@@ -20,7 +20,7 @@ await runService("sandbox", async (ctx) => {
   const s = ctx.runtime.spec.sandbox;
   const backend: SandboxBackend =
     s.backend === "kubernetes"
-      ? kubernetesBackendFromEnv(ctx.runtime.experiment, ctx.logger)
+      ? kubernetesBackendFromEnv(ctx.runtime.experiment, ctx.logger, ctx.registry)
       : await BubblewrapBackend.create({
           baseDir: join(ctx.runtime.runDir, "sandboxes"),
           maxSandboxes: s.maxSandboxes,

@@ -1,9 +1,11 @@
 import type { Logger } from "@sluice/common";
+import type { Registry } from "prom-client";
 import { ExecClient } from "./exec-client.js";
 import { InClusterPodApi } from "./in-cluster-pod-api.js";
 import { KubernetesSandboxBackend } from "./kubernetes-backend.js";
 import { sandboxPod } from "./pod-spec.js";
 import { SandboxPool } from "./pool.js";
+import { registerPoolMetrics } from "./pool-metrics.js";
 
 /**
  * The Kubernetes backend as the sandbox service runs it in a cluster, configured by the
@@ -13,6 +15,7 @@ import { SandboxPool } from "./pool.js";
 export function kubernetesBackendFromEnv(
   experiment: string,
   logger: Logger,
+  registry: Registry,
   env: NodeJS.ProcessEnv = process.env,
 ): KubernetesSandboxBackend {
   const get = (name: string, fallback?: string): string => {
@@ -55,6 +58,7 @@ export function kubernetesBackendFromEnv(
     maxUses: Number(get("MAX_USES", "50")),
     logger,
   });
+  registerPoolMetrics(registry, pool, Number(get("WARM_PODS", "0")));
   pool.refill();
   return new KubernetesSandboxBackend({
     pool,
