@@ -139,20 +139,15 @@ async function readStream<T>(nats: NatsHandles, stream: string, decode: (b: Uint
   return out;
 }
 
-/** The admission ordinal in a group id (`<actor>-g<ordinal>-<hex>`, services/actor/src/actor.ts). */
-function ordinalOf(groupId: string): number | undefined {
-  const m = /-g(\d+)-[0-9a-f]+$/.exec(groupId);
-  return m ? Number(m[1]) : undefined;
-}
-
 /**
- * Sorts never-consumed trajectories by what explains them (see the test):
- * - partial: a group with fewer than groupSize members whose ordinal has another group (a
- *   killed actor's unfinished group, re-run by another actor under a new group id);
- * - surplus: a whole group the learner never saw any member of. Admission admitted more
- *   groups than the run needed: a group run twice (its actor died between publishing the
- *   last member and marking it complete) that trained twice, or an admission refund the
- *   learner published and then rolled back with its checkpoint.
+ * Sorts never-consumed trajectories by what explains them (see the test). A group's id is its
+ * admission slot (services/actor/src/actor.ts groupIdOf), so a slot run again publishes the
+ * same trajectory ids and JetStream keeps one copy of each:
+ * - partial: a group with fewer than groupSize members: a killed actor's unfinished slot that
+ *   no actor ran again before the run ended;
+ * - surplus: a whole group the learner never saw any member of: admission admitted more groups
+ *   than the run needed (an admission refund the learner published and then rolled back with
+ *   its checkpoint).
  */
 function classifyLeftovers(
   published: readonly contracts.Trajectory[],
@@ -160,22 +155,15 @@ function classifyLeftovers(
   groupSize: number,
 ): { partialGroups: number; surplusGroups: number; unexplained: string[] } {
   const members = new Map<string, number>();
-  const groupsOfOrdinal = new Map<number, Set<string>>();
-  for (const t of published) {
-    members.set(t.groupId, (members.get(t.groupId) ?? 0) + 1);
-    const o = ordinalOf(t.groupId);
-    if (o !== undefined) groupsOfOrdinal.set(o, (groupsOfOrdinal.get(o) ?? new Set()).add(t.groupId));
-  }
+  for (const t of published) members.set(t.groupId, (members.get(t.groupId) ?? 0) + 1);
   const leftOver = new Map<string, number>();
   for (const t of unconsumed) leftOver.set(t.groupId, (leftOver.get(t.groupId) ?? 0) + 1);
   let partialGroups = 0;
   let surplusGroups = 0;
   const unexplained: string[] = [];
   for (const [groupId, n] of leftOver) {
-    const o = ordinalOf(groupId);
-    const copies = o === undefined ? 0 : (groupsOfOrdinal.get(o)?.size ?? 0);
     const size = members.get(groupId) ?? 0;
-    if (size < groupSize && copies > 1) partialGroups++;
+    if (size < groupSize) partialGroups++;
     else if (size === groupSize && n === size) surplusGroups++;
     else unexplained.push(`group ${groupId}: ${n} of its ${size} published members never consumed`);
   }

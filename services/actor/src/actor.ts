@@ -1,4 +1,3 @@
-import { randomBytes } from "node:crypto";
 import {
   KV_KEYS,
   DedupePublisher,
@@ -67,6 +66,16 @@ const PUBLISH_ATTEMPTS = 5;
  * `sluice.<exp>.traj`. Several actors share one admission counter, so the run's
  * budget of steps·B groups is spent exactly once across all of them.
  */
+/**
+ * A group's id is its admission slot: a slot run again (its actor died after publishing some or
+ * all members but before completing the slot, or its lease expired) publishes the same
+ * trajectory ids, which JetStream's Nats-Msg-Id window drops as duplicates. So a slot trains
+ * once, however often it runs, and a killed actor's partial group is completed, not orphaned.
+ */
+export function groupIdOf(ordinal: number): string {
+  return `g${ordinal}`;
+}
+
 export class Actor {
   private readonly env: BoundEnvironment;
   private readonly admission: KvAdmissionStore;
@@ -377,7 +386,7 @@ export class Actor {
   private async runGroup(ordinal: number, version: number, signal: AbortSignal): Promise<void> {
     const { rollout } = this.o.spec;
     const task = this.env.taskSource.at(ordinal);
-    const groupId = `${this.o.actorId}-g${ordinal}-${randomBytes(3).toString("hex")}`;
+    const groupId = groupIdOf(ordinal);
     this.logger.debug("group admitted", { groupId, taskId: task.id, policyVersion: version });
     let published = 0;
     if (this.o.spec.guidance.enabled) {

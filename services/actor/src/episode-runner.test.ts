@@ -42,6 +42,18 @@ async function setup(script: FakeScript, overrides: Partial<EpisodeSpec> = {}, r
 }
 
 void describe("runEpisode", () => {
+  void it("runs each attempt in its own gateway session and frees that session", async () => {
+    const { gw, spec, gateway } = await setup(countingScript);
+    const first = await runEpisode(spec, { gateway });
+    const again = await runEpisode(spec, { gateway });
+    // A slot run again reuses the trajectory id (Nats-Msg-Id dedupe) but never the session.
+    assert.equal(again.trajectoryId, first.trajectoryId);
+    const sessions = [...new Set(gw.requests.map((r) => r.sluice_session_id))];
+    assert.equal(sessions.length, 2);
+    assert.ok(sessions.every((s) => s?.startsWith(`${first.trajectoryId}.`)));
+    assert.deepEqual([...gw.deletedSessions].sort(), [...sessions].sort());
+  });
+
   void it("plays a full digits episode and round-trips token fields into the Turns", async () => {
     const script: FakeScript = (call) => ({
       ...(countingScript(call) as { content: string }),
@@ -89,7 +101,8 @@ void describe("runEpisode", () => {
     assert.deepEqual(t.outcome?.turnScores, [1 / 3, 1 / 3, 1 / 3]);
     // Every call carries the whole conversation and the trajectory id as session id.
     assert.equal(gw.requests.length, 3);
-    assert.ok(gw.requests.every((r) => r.sluice_session_id === t.trajectoryId));
+    assert.equal(new Set(gw.requests.map((r) => r.sluice_session_id)).size, 1, "one session per episode");
+    assert.ok(gw.requests[0]!.sluice_session_id?.startsWith(`${t.trajectoryId}.`));
     assert.deepEqual(
       gw.requests[2]?.messages.map((m) => [m.role, m.content]),
       [
@@ -101,7 +114,7 @@ void describe("runEpisode", () => {
         ["user", "5"],
       ],
     );
-    assert.deepEqual(gw.deletedSessions, [t.trajectoryId]);
+    assert.deepEqual(gw.deletedSessions, [gw.requests[0]!.sluice_session_id]);
     // It survives the wire.
     const decoded = contracts.Trajectory.decode(contracts.Trajectory.encode(t).finish());
     assert.deepEqual(unpackInt32(decoded.turns[1]!.actionTokenIds), [11]);
@@ -165,7 +178,7 @@ void describe("runEpisode", () => {
     assert.match(t.failureDetail, /HTTP 503: engine down/);
     assert.equal(t.turns.length, 1);
     assert.ok(t.outcome);
-    assert.deepEqual(gw.deletedSessions, [t.trajectoryId]);
+    assert.deepEqual(gw.deletedSessions, [gw.requests[0]!.sluice_session_id]);
   });
 
   void it("turns a slow gateway into a HARNESS_TIMEOUT trajectory at the episode deadline", async () => {

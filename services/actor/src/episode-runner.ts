@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import { contracts, errorMessage, type Logger } from "@sluice/common";
 import { raceAbort } from "./abortable.js";
 import type { ChatMessage, ToolSchema } from "./chat-types.js";
@@ -77,6 +78,9 @@ export function trajectoryIdOf(groupId: string, indexInGroup: number): string {
 export async function runEpisode(spec: EpisodeSpec, deps: EpisodeDeps): Promise<contracts.Trajectory> {
   const now = deps.now ?? Date.now;
   const trajectoryId = trajectoryIdOf(spec.groupId, spec.indexInGroup);
+  // One gateway session per attempt: a slot run again reuses trajectory ids (see groupIdOf), and
+  // must not continue the token stream of a dead actor's session.
+  const sessionId = `${trajectoryId}.${randomBytes(4).toString("hex")}`;
   const createdAtMs = now();
   const deadline = AbortSignal.timeout(spec.episodeTimeoutMs);
   const signal = deps.signal ? AbortSignal.any([deps.signal, deadline]) : deadline;
@@ -102,7 +106,7 @@ export async function runEpisode(spec: EpisodeSpec, deps: EpisodeDeps): Promise<
           ...(tools ? { tools } : {}),
           ...spec.sampling,
           seed: turnSeed(spec.seed, turns.length),
-          sessionId: trajectoryId,
+          sessionId,
         },
         signal,
       );
@@ -140,7 +144,7 @@ export async function runEpisode(spec: EpisodeSpec, deps: EpisodeDeps): Promise<
     }
   } catch (err) {
     if (deps.signal?.aborted) {
-      await cleanup(env, trajectoryId, deps);
+      await cleanup(env, sessionId, deps);
       throw new EpisodeAbortedError(trajectoryId);
     }
     [failure, failureDetail] = classifyFailure(err, deadline.aborted, spec.episodeTimeoutMs);
@@ -157,7 +161,7 @@ export async function runEpisode(spec: EpisodeSpec, deps: EpisodeDeps): Promise<
       outcome = { ...NO_OUTCOME, detail: `environment outcome failed: ${errorMessage(err)}` };
     }
   }
-  await cleanup(env, trajectoryId, deps);
+  await cleanup(env, sessionId, deps);
 
   return {
     trajectoryId,
@@ -244,16 +248,16 @@ function classifyFailure(err: unknown, timedOut: boolean, timeoutMs: number): [c
   return [FailureKind.FAILURE_KIND_SANDBOX_ERROR, `environment error: ${errorMessage(err)}`];
 }
 
-async function cleanup(env: Environment | undefined, trajectoryId: string, deps: EpisodeDeps): Promise<void> {
+async function cleanup(env: Environment | undefined, sessionId: string, deps: EpisodeDeps): Promise<void> {
   try {
     await env?.close();
   } catch (err) {
-    deps.logger?.warn("environment close failed", { trajectoryId, err: errorMessage(err) });
+    deps.logger?.warn("environment close failed", { sessionId, err: errorMessage(err) });
   }
   try {
-    await deps.gateway.deleteSession(trajectoryId, AbortSignal.timeout(SESSION_DELETE_TIMEOUT_MS));
+    await deps.gateway.deleteSession(sessionId, AbortSignal.timeout(SESSION_DELETE_TIMEOUT_MS));
   } catch (err) {
     // Idle sessions expire in the gateway; a failed delete only costs memory there.
-    deps.logger?.debug("session delete failed", { trajectoryId, err: errorMessage(err) });
+    deps.logger?.debug("session delete failed", { sessionId, err: errorMessage(err) });
   }
 }
