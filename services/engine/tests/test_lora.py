@@ -57,7 +57,8 @@ def _logprobs(model: torch.nn.Module, ids: list[int]) -> torch.Tensor:
     with torch.no_grad():
         logits = model(input_ids=torch.tensor([ids], device=model.device)).logits[0, :-1].float()
     targets = torch.tensor(ids[1:], device=logits.device)[:, None]
-    return torch.log_softmax(logits, -1).gather(-1, targets).squeeze(-1)
+    # On the CPU, like the engine's compute_logprobs results it is compared with.
+    return torch.log_softmax(logits, -1).gather(-1, targets).squeeze(-1).cpu()
 
 
 def _snapshot(model: torch.nn.Module) -> dict[str, torch.Tensor]:
