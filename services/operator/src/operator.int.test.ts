@@ -120,11 +120,22 @@ void describe("operator against a real API server (kwok nodes)", { skip: kubeSki
   void it("creates every child with owner references; conditions follow kwok's pods; Events recorded; kubectl columns", async () => {
     await scenario.createsEveryChildWithOwnerReferences(driver, "run1");
     await scenario.conditionsProgressAsPodsBecomeReady(driver, "run1");
-    const events = (await api.list(TYPES.event, { namespace: NS })).items.filter(
-      (e) => (e.involvedObject as { name: string }).name === "run1",
-    );
-    const reasons = new Set(events.map((e) => e.reason as string));
-    assert.ok(reasons.has("LearnerSucceeded"), `events: ${[...reasons].join(", ")}`);
+    // The Event for a condition flip is recorded after the status write that the scenario waited
+    // for, so it may land a moment later: wait for it (with a deadline) rather than list once.
+    let reasons = new Set<string>();
+    const seen = await waitFor(
+      async () => {
+        const events = (await api.list(TYPES.event, { namespace: NS })).items.filter(
+          (e) => (e.involvedObject as { name: string }).name === "run1",
+        );
+        reasons = new Set(events.map((e) => e.reason as string));
+        return reasons.has("LearnerSucceeded") ? true : undefined;
+      },
+      15_000,
+      "the LearnerSucceeded Event",
+      250,
+    ).catch(() => false);
+    assert.ok(seen, `events: ${[...reasons].join(", ")}`);
     const get = await cluster.kubectl(["get", "rlexp", "run1", "-n", NS]);
     assert.equal(get.code, 0, get.stderr);
     assert.match(get.stdout.split("\n")[0] ?? "", /PHASE/);
