@@ -243,7 +243,8 @@ void describe("Agent-RLVR on a SWE task", { timeout: RUN_DEADLINE_MS + 60_000 },
       const obs = unpackInt32(t.turns[0]!.observationTokenIds);
       assert.match(String.fromCodePoint(...obs.slice(g.tokenStart, g.tokenEnd)), /Feedback on your previous attempt/);
       // The agent saw it: the re-attempt's requests carried the guidance message.
-      const seen = gw.requests.filter((r) => r.sluice_session_id === t.trajectoryId);
+      // Each attempt has its own gateway session, named after its trajectory (episode-runner.ts).
+      const seen = gw.requests.filter((r) => r.sluice_session_id?.startsWith(`${t.trajectoryId}.`));
       assert.ok(seen.length > 0);
       assert.ok(seen[0]!.messages.some((m) => m.role === "user" && (m.content ?? "") === g.text));
     }
