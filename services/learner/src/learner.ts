@@ -111,7 +111,7 @@ export class Learner {
   private awaitingCheckpoint: JsMsg[] = [];
   /** Trajectory id of each accepted message (for the consumed-id accounting). */
   private readonly idOf = new WeakMap<JsMsg, string>();
-  /** Trajectory id → stream sequence of every message accepted by this process. */
+  /** Trajectory id → stream sequence of messages accepted and held, not yet consumed. */
   private readonly heldSeq = new Map<string, number>();
   /** Trajectory id → stream sequence of everything consumed and acked (restored on resume). */
   private consumed = new Map<string, number>();
@@ -560,7 +560,10 @@ export class Learner {
   private markConsumed(msgs: readonly JsMsg[]): void {
     for (const m of msgs) {
       const id = this.idOf.get(m);
-      if (id) this.consumed.set(id, m.seq);
+      if (!id) continue;
+      this.consumed.set(id, m.seq);
+      // Consumed ids are answered by `consumed` before `heldSeq` is read: keep it to held ones.
+      this.heldSeq.delete(id);
     }
   }
 
