@@ -207,6 +207,43 @@ void describe("learner loop against a real nats-server", () => {
     assert.equal(learner.getStatus().step, 0);
   });
 
+  void it("stops without an update when the engine restarted under it (it holds its initial weights again)", async () => {
+    const exp = "learner-engine-restarted";
+    await ensureExperimentStreams(nats.jsm, exp);
+    const s = experimentSubjects(exp);
+    const pub = new DedupePublisher(nats, undefined);
+    const publishGroup = async (g: string, version: number): Promise<void> => {
+      for (let i = 0; i < 2; i++) {
+        const scored = makeScored({ id: `${g}-${i}`, groupId: g, groupSize: 2, index: i, reward: i, version });
+        await pub.publish(s.scored, contracts.ScoredTrajectory.encode(scored).finish(), `${g}-${i}`);
+      }
+    };
+    const engine = new FakeEngine(0);
+    const dir = mkdtempSync(join(tmpdir(), "sluice-learner-"));
+    const learner = new Learner({
+      experiment: exp,
+      spec: testSpec({ steps: 2, rollout: { groupSize: 2, groupsPerStep: 1 } }),
+      runDir: dir,
+      nats,
+      engine,
+      events: new RecordingEvents(),
+      logger: createLogger({ experiment: exp, component: "learner", write: () => undefined }),
+      registry: createMetricsRegistry("learner", exp),
+    });
+    const run = learner.run(new AbortController().signal);
+    await publishGroup("r0", 0);
+    await waitFor(async () => (learner.getStatus().step === 1 ? true : undefined), 10_000, "step 1");
+    // The engine dies and a fresh one answers on the same address, at its initial version.
+    engine.version = 0;
+    await publishGroup("r1", 1);
+    await assert.rejects(withDeadline(run, 10_000, "learner run"), /engine holds policy version 0.*trains version 1/);
+    assert.equal(engine.optimStepCalls.length, 1, "no optimizer update on the fresh engine's weights");
+    assert.equal(existsSync(join(dir, "checkpoints", "step-2")), false, "no step 2 checkpoint");
+    const info = await nats.jsm.consumers.info(s.scoredStream, "learner");
+    assert.equal(info.num_ack_pending, 2, "the step's messages stay unacked for the resumed learner");
+    rmSync(dir, { recursive: true, force: true });
+  });
+
   void it("with PPO mini-batches: one update per part, the version moves once per step", async () => {
     const exp = "learner-minibatch";
     await ensureExperimentStreams(nats.jsm, exp);

@@ -361,6 +361,15 @@ export class Learner {
           totalLossTokensInStep: partLossTokens,
         });
         stop();
+        // The engine must still hold the weights this learner believes it trains: an engine that
+        // died and came back holds its initial weights, and an update on them would be
+        // checkpointed as this run's next step. Stop instead (before any optimizer update); the
+        // restarted learner resumes and loads the checkpoint into the new engine.
+        if (res.policyVersion !== this.status.policyVersion) {
+          throw new LearnerError(
+            `engine holds policy version ${res.policyVersion}, this learner trains version ${this.status.policyVersion}: the engine restarted; stopping so the learner resumes from its checkpoint`,
+          );
+        }
         // Each microbatch loss is already scaled by 1/total of its part; parts are averaged.
         lossSum += res.loss / parts.length;
         if (last) {
