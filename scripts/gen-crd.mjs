@@ -50,6 +50,12 @@ const RULES = {
       message: "guidance.enabled needs at least one guidance kind enabled",
     },
   ],
+  "guidance.environmentFeedback.template": () => [
+    {
+      rule: "self.contains('{feedback}') || self.contains('{detail}')",
+      message: "must contain {feedback} or {detail}",
+    },
+  ],
   model: (d) => [
     { rule: "self == oldSelf", message: "model is immutable; create a new RLExperiment" },
     {

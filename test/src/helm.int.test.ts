@@ -210,6 +210,16 @@ void describe("Helm chart and RLExperiment CRD on a real API server", { skip: ku
       /guidance\.enabled needs at least one guidance kind enabled/,
     ],
     [
+      "a feedback template with no placeholder",
+      exampleWith("guidance.environmentFeedback.template", "try harder"),
+      /environmentFeedback\.template.*must contain \{feedback\} or \{detail\}/,
+    ],
+    [
+      "no evaluation tasks",
+      exampleWith("evaluation.tasks", 0),
+      /evaluation\.tasks.*(greater than or equal to 1|>=1|≥1)/,
+    ],
+    [
       "restarts without checkpoints",
       exampleWith("restart.maxRestarts", 2, "broken", [["learner.checkpointEvery", 0]]),
       /restart\.maxRestarts > 0 needs learner\.checkpointEvery >= 1/,

@@ -17,6 +17,7 @@ export interface ActorMetrics {
   trajectoriesPublished: Counter;
   publishDuplicates: Counter;
   publishFailures: Counter;
+  evaluationSamples: Counter;
   inFlightEpisodes: Gauge;
   idleRatio: Gauge;
   policyVersion: Gauge;
@@ -65,6 +66,12 @@ export function createActorMetrics(registry: Registry): ActorMetrics {
       registry,
       "sluice_actor_publish_failures_total",
       "trajectories that could not be published",
+    ),
+    evaluationSamples: counter(
+      registry,
+      "sluice_actor_evaluation_samples_total",
+      "final-evaluation samples published (spec.evaluation), by whether they passed",
+      ["result"],
     ),
     inFlightEpisodes: gauge(registry, "sluice_actor_inflight_episodes", "episodes running now"),
     idleRatio: gauge(

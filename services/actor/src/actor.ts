@@ -21,6 +21,7 @@ import type { BoundEnvironment } from "./environment.js";
 import { defaultEnvironmentRegistry, type EnvironmentRegistry } from "./environments/registry.js";
 import { EpisodeAbortedError } from "./errors.js";
 import { episodeSeed, runEpisode } from "./episode-runner.js";
+import { runFinalEvaluation, type EvaluationSummary } from "./evaluation.js";
 import type { ChatCompleter } from "./gateway-client.js";
 import { readPolicy } from "./policy-reader.js";
 import { createGuidanceMetrics, guidanceProviders, runGuidedGroup, type GuidanceMetrics } from "./guidance/index.js";
@@ -56,6 +57,8 @@ export interface ActorSummary {
   reason: "budget_exhausted" | "stopped";
   groupsAdmitted: number;
   trajectoriesPublished: number;
+  /** The final evaluation this actor took part in (spec.evaluation.enabled, budget spent). */
+  evaluation?: EvaluationSummary;
 }
 
 const PUBLISH_ATTEMPTS = 5;
@@ -78,6 +81,8 @@ export function groupIdOf(ordinal: number): string {
 
 export class Actor {
   private readonly env: BoundEnvironment;
+  /** Held-out tasks of the final evaluation (spec.evaluation); the training environment unless one is given. */
+  private readonly evalEnv: BoundEnvironment | undefined;
   private readonly admission: KvAdmissionStore;
   private readonly publisher: DedupePublisher;
   private readonly metrics: ActorMetrics;
@@ -95,10 +100,17 @@ export class Actor {
   constructor(private readonly o: ActorOptions) {
     const registry = o.environments ?? defaultEnvironmentRegistry();
     // Bind first: a bad environment config fails the actor at start, not per episode.
-    this.env = registry.bind(o.spec.environment.name, o.spec.environment.config, o.spec.seed, {
+    const context = {
       logger: o.logger,
       ...(o.sandboxAddress !== undefined ? { sandboxAddress: o.sandboxAddress } : {}),
-    });
+    };
+    this.env = registry.bind(o.spec.environment.name, o.spec.environment.config, o.spec.seed, context);
+    const evaluation = o.spec.evaluation;
+    this.evalEnv = !evaluation.enabled
+      ? undefined
+      : evaluation.environment
+        ? registry.bind(evaluation.environment.name, evaluation.environment.config, o.spec.seed, context)
+        : this.env;
     const config: AdmissionConfig = {
       groupsPerStep: o.spec.rollout.groupsPerStep,
       maxStaleness: o.spec.rollout.maxStaleness,
@@ -227,6 +239,25 @@ export class Actor {
         attributes: { actorId: this.o.actorId },
         values: { groupsAdmitted: this.admitted, trajectoriesPublished: this.published },
       });
+    }
+    if (exhausted && this.evalEnv && !signal.aborted) {
+      const evalSubject = experimentSubjects(this.o.experiment).eval;
+      summary.evaluation = await runFinalEvaluation(
+        {
+          experiment: this.o.experiment,
+          actorId: this.o.actorId,
+          spec: this.o.spec,
+          kv: this.o.kv,
+          env: this.evalEnv,
+          gateway: this.o.gateway,
+          publish: (t) => this.publish(t, evalSubject),
+          onSample: (result) => this.metrics.evaluationSamples.inc({ result }),
+          logger: this.logger,
+          events: this.o.events,
+          pollMs: this.pollMs,
+        },
+        signal,
+      );
     }
     this.logger.info("actor finished", { ...summary });
     return summary;
@@ -448,15 +479,18 @@ export class Actor {
     }
   }
 
-  /** Publishes with the trajectory id as Nats-Msg-Id, so retries are stored once. */
-  private async publish(t: contracts.Trajectory): Promise<boolean> {
+  /**
+   * Publishes with the trajectory id as Nats-Msg-Id, so retries are stored once. Training
+   * trajectories count in the published metrics; evaluation ones (another subject) do not.
+   */
+  private async publish(t: contracts.Trajectory, subject = this.subject): Promise<boolean> {
     const data = contracts.Trajectory.encode(t).finish();
     let lastErr: unknown;
     for (let attempt = 0; attempt < PUBLISH_ATTEMPTS; attempt++) {
       try {
-        const ack = await this.publisher.publish(this.subject, data, t.trajectoryId);
+        const ack = await this.publisher.publish(subject, data, t.trajectoryId);
         if (ack.duplicate) this.metrics.publishDuplicates.inc();
-        else {
+        else if (subject === this.subject) {
           this.metrics.trajectoriesPublished.inc();
           this.published++;
         }

@@ -25,6 +25,9 @@ void it("tallies done reasons, outcome levels and failure kinds without their en
     done_reasons: { max_turns: 2, submitted: 1, none: 1 },
     outcome_levels: { NO_SUBMIT: 3, RESOLVED: 1 },
     failures: { NONE: 3, SANDBOX_ERROR: 1 },
+    by_guidance_round: { "0": { count: 4, resolved: 1 } },
     unreadable: 0,
+    stream_messages: 0,
+    complete: true,
   });
 });

@@ -1,13 +1,12 @@
-import {
-  BLOB_HEADER,
-  contracts,
-  experimentSubjects,
-  openObjectStore,
-  resolvePayload,
-  withDeadline,
-  type NatsHandles,
-  type ObjectStore,
-} from "@sluice/common";
+import { contracts, experimentSubjects, type NatsHandles } from "@sluice/common";
+import { readSubject } from "./stream-reader.js";
+
+/** Episodes of one guidance round (0: first attempts; k: Agent-RLVR re-attempts of round k). */
+export interface RoundStats {
+  count: number;
+  /** Outcome RESOLVED: every test passed. */
+  resolved: number;
+}
 
 /** What the run's episodes ended as, from the trajectory stream (summary.json `episodes`). */
 export interface EpisodeStats {
@@ -18,8 +17,14 @@ export interface EpisodeStats {
   outcome_levels: Record<string, number>;
   /** Failure kind without the FAILURE_KIND_ prefix; NONE for usable episodes. */
   failures: Record<string, number>;
+  /** By guidance round ("0" only without guidance): the pass rate of first attempts vs re-attempts. */
+  by_guidance_round: Record<string, RoundStats>;
   /** Messages that could not be read or decoded. */
   unreadable: number;
+  /** Messages in the stream when reading began; `count + unreadable` falls short only when `complete` is false. */
+  stream_messages: number;
+  /** False when the deadline cut the read short: the counts are of what was read by then. */
+  complete: boolean;
 }
 
 const bump = (m: Record<string, number>, k: string): void => {
@@ -30,40 +35,53 @@ const bump = (m: Record<string, number>, k: string): void => {
 export function tallyTrajectory(stats: EpisodeStats, t: contracts.Trajectory): void {
   stats.count++;
   bump(stats.done_reasons, t.doneReason || "none");
-  bump(stats.outcome_levels, contracts.outcomeLevelToJSON(t.outcome?.level ?? 0).replace(/^OUTCOME_LEVEL_/, ""));
+  const level = contracts.outcomeLevelToJSON(t.outcome?.level ?? 0).replace(/^OUTCOME_LEVEL_/, "");
+  bump(stats.outcome_levels, level);
   bump(stats.failures, contracts.failureKindToJSON(t.failure).replace(/^FAILURE_KIND_/, ""));
+  const round = (stats.by_guidance_round[String(t.guidanceRound ?? 0)] ??= { count: 0, resolved: 0 });
+  round.count++;
+  if (level === "RESOLVED") round.resolved++;
 }
 
 export function emptyEpisodeStats(): EpisodeStats {
-  return { count: 0, done_reasons: {}, outcome_levels: {}, failures: {}, unreadable: 0 };
+  return {
+    count: 0,
+    done_reasons: {},
+    outcome_levels: {},
+    failures: {},
+    by_guidance_round: {},
+    unreadable: 0,
+    stream_messages: 0,
+    complete: true,
+  };
 }
 
 /**
- * Reads every trajectory the run published (the stream keeps them: limits retention) and
- * tallies how episodes ended. Bounded by `timeoutMs` in all; what was read by then counts.
+ * Tallies every trajectory the run published for training (final-evaluation trajectories on
+ * the eval subject are not counted); bounded by `timeoutMs` in all, and when the deadline cuts
+ * the read short the stats say so (`complete: false`).
  */
 export async function collectEpisodeStats(
   nats: NatsHandles,
   experiment: string,
   timeoutMs: number,
+  now: () => number = Date.now,
 ): Promise<EpisodeStats> {
   const names = experimentSubjects(experiment);
   const stats = emptyEpisodeStats();
-  const deadline = Date.now() + timeoutMs;
-  const left = (): number => Math.max(1, deadline - Date.now());
-  const info = await withDeadline(nats.jsm.streams.info(names.trajStream), left(), "trajectory stream info");
-  let blobs: ObjectStore | undefined;
-  for (let seq = info.state.first_seq; seq <= info.state.last_seq && Date.now() < deadline; seq++) {
-    try {
-      const m = await withDeadline(nats.jsm.streams.getMessage(names.trajStream, { seq }), left(), "trajectory read");
-      // A gap in the sequence (a deleted message) is nothing to count.
-      if (m === null) continue;
-      if (m.header.get(BLOB_HEADER)) blobs ??= await openObjectStore(nats.nc, names.blobBucket);
-      const data = await withDeadline(resolvePayload(m.data, m.header, blobs), left(), "trajectory blob");
-      tallyTrajectory(stats, contracts.Trajectory.decode(data));
-    } catch {
-      stats.unreadable++;
-    }
-  }
+  const read = await readSubject(
+    nats,
+    { stream: names.trajStream, subject: names.traj, blobBucket: names.blobBucket, timeoutMs, now },
+    (data) => {
+      try {
+        tallyTrajectory(stats, contracts.Trajectory.decode(data));
+      } catch {
+        stats.unreadable++;
+      }
+    },
+  );
+  stats.unreadable += read.unreadable;
+  stats.stream_messages = read.messages;
+  stats.complete = read.complete;
   return stats;
 }

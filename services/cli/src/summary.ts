@@ -1,5 +1,6 @@
 import type { contracts } from "@sluice/common";
 import type { EpisodeStats } from "./episode-stats.js";
+import type { EvaluationReport } from "./evaluation-export.js";
 
 export type RunExit = "completed" | "interrupted" | "failed";
 
@@ -27,6 +28,8 @@ export interface RunSummary {
   reward_metrics?: Record<string, number>;
   /** Restarts per component (spec.restart); absent when nothing was restarted. */
   component_restarts?: Record<string, number>;
+  /** The final evaluation (spec.evaluation); absent when off. */
+  evaluation?: EvaluationReport;
 }
 
 export interface SummaryInput {
@@ -45,6 +48,7 @@ export interface SummaryInput {
   episodes?: EpisodeStats;
   rewardMetrics?: Record<string, number>;
   componentRestarts?: Readonly<Record<string, number>>;
+  evaluation?: EvaluationReport;
 }
 
 /** Merges the learner's dropped map with reward rejections (same reason: counts add). */
@@ -78,6 +82,7 @@ export function buildSummary(i: SummaryInput): RunSummary {
   if (i.rewardMetrics !== undefined) summary.reward_metrics = i.rewardMetrics;
   if (i.componentRestarts !== undefined && Object.keys(i.componentRestarts).length > 0)
     summary.component_restarts = { ...i.componentRestarts };
+  if (i.evaluation !== undefined) summary.evaluation = i.evaluation;
   return summary;
 }
 

@@ -39,17 +39,17 @@ void describe("GuidedDataExporter", () => {
         partial: false,
         valid: [member("a0", 0, false), member("a2", 1, true)],
       };
-      assert.equal(exporter.append([group]), 2);
-      assert.equal(exporter.append([group]), 0, "a redelivered group is not written twice");
+      assert.equal(exporter.append([group], 7), 2);
+      assert.equal(exporter.append([group], 8), 0, "a redelivered group is not written twice");
       const lines = readFileSync(path, "utf8")
         .trim()
         .split("\n")
         .map((l) => JSON.parse(l) as GuidedDataRecord);
       assert.deepEqual(
-        lines.map((r) => [r.trajectory_id, r.passed, r.guidance_round, r.guidance_kinds]),
+        lines.map((r) => [r.step, r.trajectory_id, r.passed, r.guidance_round, r.guidance_kinds]),
         [
-          ["a0", false, 0, []],
-          ["a2", true, 1, ["environment_feedback"]],
+          [7, "a0", false, 0, []],
+          [7, "a2", true, 1, ["environment_feedback"]],
         ],
       );
       assert.equal(lines[1]!.text, lines[0]!.text, "the guidance is not in the text a test-time model sees");

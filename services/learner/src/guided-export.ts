@@ -1,6 +1,6 @@
 import { appendFileSync, mkdirSync } from "node:fs";
 import { dirname } from "node:path";
-import { contracts } from "@sluice/common";
+import { contracts, unguidedTranscript } from "@sluice/common";
 import type { Ackable, ReadyGroup } from "./group-buffer.js";
 
 const { FailureKind } = contracts;
@@ -12,6 +12,8 @@ const { FailureKind } = contracts;
  * guidance exists.
  */
 export interface GuidedDataRecord {
+  /** The learner step that trained it. */
+  step: number;
   task_id: string;
   trajectory_id: string;
   group_id: string;
@@ -24,20 +26,14 @@ export interface GuidedDataRecord {
   text: string;
 }
 
-/** Observation and action texts of every turn, the guidance texts cut out of the observations. */
-export function unguidedTranscript(t: contracts.Trajectory): string {
-  return t.turns
-    .map((turn, i) => {
-      let obs = turn.observationText;
-      for (const g of t.guidance) if (g.injectedAtTurn === i && g.text) obs = obs.split(g.text).join("");
-      return `${obs.trimEnd()}\n${turn.actionText}`;
-    })
-    .join("\n");
-}
-
-export function guidedDataRecord(s: contracts.ScoredTrajectory, successThreshold: number): GuidedDataRecord {
+export function guidedDataRecord(
+  s: contracts.ScoredTrajectory,
+  successThreshold: number,
+  step: number,
+): GuidedDataRecord {
   const t = s.trajectory!;
   return {
+    step,
     task_id: t.taskId,
     trajectory_id: t.trajectoryId,
     group_id: t.groupId,
@@ -66,14 +62,14 @@ export class GuidedDataExporter {
     mkdirSync(dirname(path), { recursive: true });
   }
 
-  append<M extends Ackable>(groups: readonly ReadyGroup<M>[]): number {
+  append<M extends Ackable>(groups: readonly ReadyGroup<M>[], step: number): number {
     const lines: string[] = [];
     for (const g of groups) {
       for (const s of g.valid) {
         const id = s.scored.trajectory?.trajectoryId ?? "";
         if (!id || this.written.has(id)) continue;
         this.written.add(id);
-        lines.push(JSON.stringify(guidedDataRecord(s.scored, this.successThreshold)));
+        lines.push(JSON.stringify(guidedDataRecord(s.scored, this.successThreshold, step)));
       }
     }
     if (lines.length > 0) appendFileSync(this.path, lines.join("\n") + "\n");

@@ -130,9 +130,10 @@ export class Learner {
     this.subjects = experimentSubjects(o.experiment);
     this.metrics = createLearnerMetrics(o.registry);
     this.guidedMetrics = o.spec.guidance.enabled ? createGuidedLearnerMetrics(o.registry) : undefined;
-    this.guidedExport = o.spec.guidance.enabled
-      ? new GuidedDataExporter(join(o.runDir, GUIDED_DATA_FILE), o.spec.guidance.successThreshold)
-      : undefined;
+    this.guidedExport =
+      o.spec.guidance.enabled || o.spec.learner.exportTrainedData
+        ? new GuidedDataExporter(join(o.runDir, GUIDED_DATA_FILE), o.spec.guidance.successThreshold)
+        : undefined;
     this.consumer = o.consumerName ?? "learner";
     this.now = o.now ?? Date.now;
     this.weights = new WeightPublication({
@@ -324,7 +325,7 @@ export class Learner {
       lossConfigFromSpec(spec.algorithm),
       this.guidedMetrics,
     );
-    this.guidedExport?.append(groups);
+    this.guidedExport?.append(groups, this.status.step + 1);
     const loss = plan.loss;
     const nextVersion = this.status.policyVersion + 1;
     let lossSum = 0;

@@ -19,7 +19,8 @@ void describe("environment registry", () => {
     assert.throws(
       () => defaultEnvironmentRegistry().get("nope"),
       (err: unknown) =>
-        err instanceof UnknownEnvironmentError && /environment\.name.*"nope".*digits, farm, swe/.test(err.message),
+        err instanceof UnknownEnvironmentError &&
+        /environment\.name.*"nope".*digits, farm, recall, swe/.test(err.message),
     );
   });
 

@@ -3,6 +3,7 @@ import { ValidationError } from "@sluice/common";
 import { UnknownEnvironmentError } from "../errors.js";
 import { digitsEnvironment } from "./digits.js";
 import { farmEnvironment } from "./farm.js";
+import { recallEnvironment } from "./recall.js";
 import { sweEnvironment } from "./swe/index.js";
 
 /** Environments by name, as `spec.environment.name` refers to them. */
@@ -35,5 +36,9 @@ export class EnvironmentRegistry {
 
 /** A registry with the built-in environments. */
 export function defaultEnvironmentRegistry(): EnvironmentRegistry {
-  return new EnvironmentRegistry().register(digitsEnvironment).register(farmEnvironment).register(sweEnvironment);
+  return new EnvironmentRegistry()
+    .register(digitsEnvironment)
+    .register(farmEnvironment)
+    .register(recallEnvironment)
+    .register(sweEnvironment);
 }

@@ -4,7 +4,15 @@ import { truncateToBudget } from "./text-budget.js";
 export interface EnvironmentFeedbackOptions {
   maxChars: number;
   maxTests: number;
+  /**
+   * The message: `{feedback}` is the failing tests (or "Your previous attempt failed: <detail>"
+   * without a verifier report), `{detail}` the outcome detail alone. Default
+   * DEFAULT_FEEDBACK_TEMPLATE.
+   */
+  template?: string;
 }
+
+export const DEFAULT_FEEDBACK_TEMPLATE = "Feedback on your previous attempt:\n{feedback}";
 
 interface SuccessFailure {
   failure?: unknown;
@@ -62,12 +70,16 @@ export function environmentFeedbackText(input: GuidanceInput, o: EnvironmentFeed
     const problems = strings(report.grading_problems);
     if (problems.length > 0) lines.push(`Grading problems: ${problems.join("; ")}`);
   }
+  const detail = t.outcome?.detail ?? "";
   if (lines.length === 0) {
-    const detail = t.outcome?.detail ?? "";
     if (!detail) return undefined;
     lines.push(`Your previous attempt failed: ${detail}`);
   }
-  return truncateToBudget(["Feedback on your previous attempt:", ...lines].join("\n"), o.maxChars);
+  // One pass, so a `{detail}` inside the feedback text is not expanded again.
+  const text = (o.template ?? DEFAULT_FEEDBACK_TEMPLATE).replace(/\{(feedback|detail)\}/g, (_, key: string) =>
+    key === "feedback" ? lines.join("\n") : detail,
+  );
+  return truncateToBudget(text, o.maxChars);
 }
 
 export class EnvironmentFeedbackProvider implements GuidanceProvider {

@@ -63,6 +63,19 @@ void describe("guidance providers", () => {
     assert.match(environmentFeedbackText(input(undefined), { maxChars: 500, maxTests: 8 })!, /TESTS_FAIL/);
   });
 
+  void it("environment feedback follows its template: {feedback} the full text, {detail} the outcome detail", () => {
+    const fallback = environmentFeedbackText(input(undefined), { maxChars: 500, maxTests: 8 });
+    assert.equal(fallback, "Feedback on your previous attempt:\nYour previous attempt failed: submitted: TESTS_FAIL");
+    const detailOnly = environmentFeedbackText(input(undefined), { maxChars: 500, maxTests: 8, template: "{detail}" });
+    assert.equal(detailOnly, "submitted: TESTS_FAIL");
+    const withReport = environmentFeedbackText(input(REPORT), {
+      maxChars: 2000,
+      maxTests: 8,
+      template: "Tests ({detail}):\n{feedback}",
+    })!;
+    assert.match(withReport, /^Tests \(submitted: TESTS_FAIL\):\nThese tests failed after your change \(2\):/);
+  });
+
   void it("task-metadata plan hints name the files and functions the gold patch touches", async () => {
     assert.deepEqual(touchedLocations(PATCH).files, ["lib/parse.js", "lib/utils.js"]);
     const item = await new TaskMetadataPlanHints(1000).build(input(REPORT));

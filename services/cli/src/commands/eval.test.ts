@@ -85,4 +85,62 @@ void describe("sluice eval (test-time reward model, best of N)", () => {
     assert.equal(trained.length, 12);
     assert.equal(trained.filter((e) => e.label === 1).length, 6, "balanced batches");
   });
+
+  void it("with --candidates: trains on all the data but the candidate tasks and picks among the fresh samples", async () => {
+    const trainedTexts: string[] = [];
+    const scoredTexts: string[] = [];
+    const fake: Pick<RewardModelApi, "create" | "train" | "score"> = {
+      create: () => Promise.resolve({ created: true }),
+      train: (req) => {
+        trainedTexts.push(...req.examples!.map((e) => e.text));
+        return Promise.resolve({ loss: 0.1, accuracy: 1, accuracyCount: 1, version: 1, steps: 1, gradNorm: 0 });
+      },
+      score: (_name, texts) => {
+        scoredTexts.push(...texts);
+        return Promise.resolve({
+          scores: texts.map((t) => (t.startsWith("good") ? 2 : -2)),
+          probabilities: [],
+          version: 1,
+          kind: 1,
+        });
+      },
+    };
+    const data = ["a", "b", "e0"].flatMap((t) => [
+      { ...rec(t, `${t}0`, false), text: `bad ${t}` },
+      { ...rec(t, `${t}1`, true, 1), text: `good ${t}` },
+    ]);
+    const fresh = (k: number, passing: number): EvalRecord[] =>
+      [0, 1, 2].map((i) => ({
+        ...rec(`e${k}`, `e${k}-${i}`, i === passing),
+        group_id: `e${k}`,
+        text: i === passing ? `good e${k}` : `bad e${k}`,
+      }));
+    const candidates = [
+      ...fresh(0, 2),
+      ...fresh(1, 0),
+      // An infrastructure failure is never a candidate.
+      { ...rec("e1", "e1-3", false), group_id: "e1", failure: "SANDBOX_ERROR", text: "good but broken" },
+    ];
+    const report = await evaluateBestOfN(fake, data, { n: 4, testFrac: 0.5, steps: 2, batch: 4, seed: 3 }, candidates);
+    assert.equal(report.trainTasks, 2, "task e0 is a candidate task: its data never trains the RM");
+    assert.ok(trainedTexts.every((t) => !t.endsWith("e0")));
+    assert.equal(report.testTasks, 2);
+    assert.equal(report.groups, 2);
+    assert.ok(!scoredTexts.includes("good but broken"));
+    assert.equal(report.passAt1Rm, 1);
+    assert.ok(Math.abs(report.passAt1Random - 1 / 3) < 1e-12);
+    assert.equal(report.passAtNOracle, 1);
+  });
+
+  void it("parses the failure of an eval-samples line", () => {
+    const line = JSON.stringify({ ...rec("t", "x", false), failure: "ENGINE_TIMEOUT" });
+    const ok = JSON.stringify({ ...rec("t", "y", true), failure: "" });
+    const [broken, fine] = parseRecords(`${line}\n${ok}\n`, "eval-samples.jsonl");
+    assert.equal(broken!.failure, "ENGINE_TIMEOUT");
+    assert.equal(fine!.failure, undefined);
+    assert.deepEqual(
+      candidateGroups([broken!, fine!, { ...fine!, trajectory_id: "z" }], 4).map((g) => g.map((r) => r.trajectory_id)),
+      [["y", "z"]],
+    );
+  });
 });

@@ -12,18 +12,22 @@ import {
 import { startEngine, type EngineProcess } from "@sluice/common/internal";
 
 /**
- * `sluice eval`: Agent-RLVR's test-time reward model (Da et al., arXiv 2506.11425, §3.4) on
- * the guidance-augmented data a guided run exported (`<runDir>/guided-data.jsonl`, written by
- * the learner). Tasks are split in two (seeded): an outcome reward model (classification,
- * hosted by the engine) is trained on every record of the training tasks — guided
- * re-attempts included, with their guidance cut out of the text — and on each held-out group
- * it picks one of the N unguided first attempts. Reported: pass@1 of the RM's pick against a
- * random pick of N (the mean pass rate) and the oracle (any of N passed).
+ * `sluice eval`: Agent-RLVR's test-time reward model (Da et al., arXiv 2506.11425, §3.4). An
+ * outcome reward model (classification, hosted by the engine) is trained on the
+ * guidance-augmented data a guided run exported (`<runDir>/guided-data.jsonl`, written by the
+ * learner: guided re-attempts included, their guidance cut out of the text), and picks one of
+ * N candidates per task. The candidates are, with `--candidates`, the final evaluation's fresh
+ * samples of the trained policy on held-out tasks (`<runDir>/eval-samples.jsonl`,
+ * spec.evaluation); without it, the tasks of the data are split in two (seeded) and the RM
+ * picks among each held-out group's unguided first attempts. Reported: pass@1 of the RM's pick
+ * against a random pick of N (the mean pass rate) and the oracle (any of N passed).
  */
-export const EVAL_USAGE = `usage: sluice eval --data FILE [--n N] [--test-frac F] [--steps S] [--batch B] [--seed S] [--engine HOST:PORT] [--json]
-  --data       guided-data.jsonl from a guided run (learner, spec.guidance.enabled)
-  --n          candidates per held-out group (its first attempts, at most N); default 4
-  --test-frac  share of tasks held out for selection; default 0.5
+export const EVAL_USAGE = `usage: sluice eval --data FILE [--candidates FILE] [--n N] [--test-frac F] [--steps S] [--batch B] [--seed S] [--engine HOST:PORT] [--json]
+  --data        guided-data.jsonl from a guided run (learner, spec.guidance.enabled): the RM's training data
+  --candidates  eval-samples.jsonl from the run's final evaluation (spec.evaluation): N fresh samples per
+                held-out task; without it, the data's tasks are split and their first attempts are the candidates
+  --n           candidates per task (at most N); default 4
+  --test-frac   without --candidates: share of tasks held out for selection; default 0.5
   --steps      reward-model training steps; default 60
   --batch      examples per step; default 32
   --seed       split, batching and model seed; default 0
@@ -38,6 +42,8 @@ export interface EvalRecord {
   guidance_round: number;
   passed: boolean;
   text: string;
+  /** eval-samples.jsonl: an infrastructure failure (never a candidate); "" or absent otherwise. */
+  failure?: string;
 }
 
 export interface BestOfNReport {
@@ -80,6 +86,7 @@ export function parseRecords(text: string, file: string): EvalRecord[] {
       guidance_round: r.guidance_round ?? 0,
       passed: r.passed,
       text: r.text ?? "",
+      ...(typeof r.failure === "string" && r.failure !== "" ? { failure: r.failure } : {}),
     });
   });
   return out;
@@ -97,11 +104,23 @@ export function splitTasks(records: readonly EvalRecord[], testFrac: number, see
   };
 }
 
-/** Held-out candidate sets: each group's unguided first attempts, at most n, in id order. */
+/** Training data and the candidates given: a task among the candidates never trains the RM. */
+export function givenCandidates(records: readonly EvalRecord[], candidates: readonly EvalRecord[]) {
+  const test = new Set(candidates.map((r) => r.task_id));
+  const train = records.filter((r) => !test.has(r.task_id));
+  return {
+    train,
+    test: candidates,
+    trainTasks: new Set(train.map((r) => r.task_id)).size,
+    testTasks: test.size,
+  };
+}
+
+/** Candidate sets: each group's unguided attempts without infrastructure failure, at most n, in id order. */
 export function candidateGroups(test: readonly EvalRecord[], n: number): EvalRecord[][] {
   const byGroup = new Map<string, EvalRecord[]>();
   for (const r of test) {
-    if (r.guidance_round !== 0) continue;
+    if (r.guidance_round !== 0 || r.failure !== undefined) continue;
     const g = byGroup.get(r.group_id) ?? [];
     g.push(r);
     byGroup.set(r.group_id, g);
@@ -142,13 +161,17 @@ export interface EvalOptions {
   seed: number;
 }
 
-/** Trains the outcome RM on the training split and scores the held-out candidates. */
+/**
+ * Trains the outcome RM and scores the candidates: those given (every record of the data
+ * trains; records of a candidate task, if any, are left out), or else the held-out split's.
+ */
 export async function evaluateBestOfN(
   rm: Pick<RewardModelApi, "create" | "train" | "score">,
   records: readonly EvalRecord[],
   o: EvalOptions,
+  candidates?: readonly EvalRecord[],
 ): Promise<BestOfNReport> {
-  const split = splitTasks(records, o.testFrac, o.seed);
+  const split = candidates ? givenCandidates(records, candidates) : splitTasks(records, o.testFrac, o.seed);
   if (split.train.length === 0) throw new Error("no training records: lower --test-frac or export more data");
   const name = `outcome-rm-${o.seed}`;
   await rm.create({
@@ -203,6 +226,7 @@ export async function runEval(argv: readonly string[]): Promise<number> {
     args: [...argv],
     options: {
       data: { type: "string" },
+      candidates: { type: "string" },
       n: { type: "string", default: "4" },
       "test-frac": { type: "string", default: "0.5" },
       steps: { type: "string", default: "60" },
@@ -231,14 +255,18 @@ export async function runEval(argv: readonly string[]): Promise<number> {
     seed: Math.floor(num("seed", values.seed, 0, 2 ** 31)),
   };
   const records = parseRecords(readFileSync(values.data, "utf8"), values.data);
+  const candidates =
+    values.candidates !== undefined
+      ? parseRecords(readFileSync(values.candidates, "utf8"), values.candidates)
+      : undefined;
   let engine: EngineProcess | undefined;
   try {
     const address = values.engine ?? `127.0.0.1:${(engine = await startEngine()).port}`;
-    const report = await evaluateBestOfN(new GrpcRewardModelClient(address), records, options);
+    const report = await evaluateBestOfN(new GrpcRewardModelClient(address), records, options, candidates);
     if (!values.json) {
       process.stdout.write(
-        `tasks: ${report.trainTasks} train / ${report.testTasks} held out; RM trained on ${report.trainExamples} records (${report.trainPositives} passed), final loss ${report.finalTrainLoss.toFixed(3)}\n` +
-          `held-out groups: ${report.groups} (best of ${report.n}); RM accuracy ${report.rmAccuracy.toFixed(3)}\n` +
+        `tasks: ${report.trainTasks} train / ${report.testTasks} ${candidates ? "evaluated (--candidates)" : "held out"}; RM trained on ${report.trainExamples} records (${report.trainPositives} passed), final loss ${report.finalTrainLoss.toFixed(3)}\n` +
+          `candidate groups: ${report.groups} (best of ${report.n}); RM accuracy ${report.rmAccuracy.toFixed(3)}\n` +
           `pass@1 RM-selected ${report.passAt1Rm.toFixed(3)}  random-of-N ${report.passAt1Random.toFixed(3)}  oracle pass@N ${report.passAtNOracle.toFixed(3)}\n`,
       );
     }

@@ -22,6 +22,8 @@ import {
 } from "@sluice/common";
 import type { UpArgs } from "../args.js";
 import { collectEpisodeStats, type EpisodeStats } from "../episode-stats.js";
+import { runFinalEvaluationPhase, type EvaluationReport } from "../evaluation-export.js";
+import { subjectMessages } from "../stream-reader.js";
 import { ChildExitedError, InterruptedError, RunFailedError } from "../errors.js";
 import { formatEvent, watchEvents, type EventWatcher } from "../event-watch.js";
 import { LearnerStatusClient } from "../learner-status.js";
@@ -44,7 +46,7 @@ const SERVICE_HEALTH_TIMEOUT_MS = 60_000;
 const STOP_GRACE_MS = 10_000;
 const POLL_INTERVAL_MS = 500;
 const STATUS_CALL_TIMEOUT_MS = 2_000;
-const EPISODE_STATS_TIMEOUT_MS = 10_000;
+const EPISODE_STATS_TIMEOUT_MS = 30_000;
 const METRICS_SCRAPE_TIMEOUT_MS = 3_000;
 /** Reward-service series recorded in summary.json (reward_metrics). */
 const REWARD_METRIC_PREFIXES: readonly string[] = ["sluice_reward_", "sluice_oni_"];
@@ -96,6 +98,9 @@ class UpRun {
   private events: EventWatcher | undefined;
   private learner: LearnerStatusClient | undefined;
   private lastStatus: contracts.GetStatusResponse | undefined;
+  private evaluationReport: EvaluationReport | undefined;
+  /** Actors that reported the end of their final evaluation (finished or failed). */
+  private readonly evaluationDone = new Set<string>();
   private runtimeConfig: RuntimeConfig | undefined;
   private signals = 0;
   private readonly restartPolicy: RestartPolicy;
@@ -153,6 +158,7 @@ class UpRun {
     try {
       await this.start();
       await this.monitor();
+      await this.evaluate();
     } catch (err) {
       if (err instanceof InterruptedError) exit = "interrupted";
       else {
@@ -181,6 +187,7 @@ class UpRun {
       ...(error !== undefined ? { error } : {}),
       ...(episodes !== undefined ? { episodes } : {}),
       ...(rewardMetrics !== undefined ? { rewardMetrics } : {}),
+      ...(this.evaluationReport !== undefined ? { evaluation: this.evaluationReport } : {}),
       componentRestarts: this.restartCounts,
     });
     writeFileSync(join(this.runDir, "summary.json"), JSON.stringify(summary, null, 2) + "\n");
@@ -311,6 +318,8 @@ class UpRun {
       this.experiment,
       (e, verdict) => {
         if (verdict.show && e.component !== "cli") this.note(formatEvent(e));
+        if (e.kind === "evaluation_finished" || e.kind === "evaluation_failed")
+          this.evaluationDone.add(e.attributes["actorId"] ?? "");
         if (verdict.fatal)
           this.fail(
             new RunFailedError(
@@ -460,21 +469,38 @@ class UpRun {
     }
   }
 
+  /**
+   * spec.evaluation: the actors sample the final policy on held-out tasks once the learner is
+   * done; wait for their samples (bounded by evaluation.deadlineMs) and write
+   * eval-samples.jsonl. Missing samples are reported, not waited on forever.
+   */
+  private async evaluate(): Promise<void> {
+    if (!this.manifest.spec.evaluation.enabled || !this.nats) return;
+    const actors = this.manifest.spec.rollout.actors;
+    this.evaluationReport = await this.guard(
+      runFinalEvaluationPhase(this.nats, {
+        experiment: this.experiment,
+        evaluation: this.manifest.spec.evaluation,
+        path: join(this.runDir, "eval-samples.jsonl"),
+        readTimeoutMs: EPISODE_STATS_TIMEOUT_MS,
+        actorsDone: () => this.evaluationDone.size >= actors,
+        signal: this.failure.signal,
+        note: (line) => this.note(line),
+      }),
+    );
+  }
+
   private runtime(): RuntimeConfig {
     if (!this.runtimeConfig) throw new RunFailedError("internal: runtime config used before start");
     return this.runtimeConfig;
   }
 
-  /** Messages in the trajectory stream: deduplicated by Nats-Msg-Id on publish. */
+  /** Training trajectories in the trajectory stream: deduplicated by Nats-Msg-Id on publish. */
   private async trajectoriesPublished(): Promise<number | undefined> {
     if (!this.nats) return undefined;
     try {
-      const info = await withDeadline(
-        this.nats.jsm.streams.info(experimentSubjects(this.experiment).trajStream),
-        5_000,
-        "trajectory stream info",
-      );
-      return info.state.messages;
+      const names = experimentSubjects(this.experiment);
+      return await subjectMessages(this.nats, names.trajStream, names.traj, 5_000);
     } catch {
       return undefined;
     }

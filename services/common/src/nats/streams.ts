@@ -66,7 +66,7 @@ const EXPERIMENT_STREAM_BYTES = { traj: 4 * 1024 ** 3, scored: 4 * 1024 ** 3, ev
 const MIN_EXPERIMENT_SCALE = 1 / 64;
 
 /**
- * Streams of one experiment: trajectories, scored trajectories, events.
+ * Streams of one experiment: trajectories (and final-evaluation ones), scored trajectories, events.
  *
  * New streams are sized together: when the server cannot reserve them all, the ones this call
  * created (still empty) are deleted and all are tried again at half the size, so one stream
@@ -75,7 +75,7 @@ const MIN_EXPERIMENT_SCALE = 1 / 64;
 export async function ensureExperimentStreams(jsm: JetStreamManager, exp: string): Promise<EnsuredStream[]> {
   const s = experimentSubjects(exp);
   const plan = [
-    { name: s.trajStream, subjects: [s.traj], bytes: EXPERIMENT_STREAM_BYTES.traj },
+    { name: s.trajStream, subjects: [s.traj, s.eval], bytes: EXPERIMENT_STREAM_BYTES.traj },
     { name: s.scoredStream, subjects: [s.scored], bytes: EXPERIMENT_STREAM_BYTES.scored },
     { name: s.eventsStream, subjects: [s.events], bytes: EXPERIMENT_STREAM_BYTES.events },
   ];

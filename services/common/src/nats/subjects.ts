@@ -1,6 +1,8 @@
 /** Every NATS name of an experiment, in one place. `exp` must be a valid token. */
 export interface ExperimentSubjects {
   traj: string;
+  /** Final-evaluation trajectories (spec.evaluation); kept in the trajectory stream, never trained on. */
+  eval: string;
   scored: string;
   annotRequest: string;
   annotResult: string;
@@ -26,6 +28,7 @@ export function experimentSubjects(exp: string): ExperimentSubjects {
   const low = exp.replace(/-/g, "_");
   return {
     traj: `sluice.${exp}.traj`,
+    eval: `sluice.${exp}.eval`,
     scored: `sluice.${exp}.scored`,
     annotRequest: `sluice.${exp}.annot.req`,
     annotResult: `sluice.${exp}.annot.res`,

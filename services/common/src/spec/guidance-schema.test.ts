@@ -33,6 +33,7 @@ void describe("spec.guidance (Agent-RLVR)", () => {
     assert.equal(g.update, "policy_gradient");
     assert.equal(g.environmentFeedback.enabled, true);
     assert.equal(g.environmentFeedback.maxChars, 2000);
+    assert.equal(g.environmentFeedback.template, "Feedback on your previous attempt:\n{feedback}");
     assert.equal(g.planHints.enabled, false);
     assert.equal(g.planHints.source, "task_metadata");
     assert.match(g.planHints.teacher.prompt, /\{task\}/);
@@ -63,6 +64,7 @@ void describe("spec.guidance (Agent-RLVR)", () => {
     maxRounds: 0
     context: drop
     planHints: { teacher: { prompt: "no placeholder" } }
+    environmentFeedback: { template: "no placeholder either" }
     typo: 1
 `),
     ).join("\n");
@@ -70,6 +72,7 @@ void describe("spec.guidance (Agent-RLVR)", () => {
     assert.match(found, /guidance\.maxRounds/);
     assert.match(found, /guidance\.context/);
     assert.match(found, /guidance\.planHints\.teacher\.prompt/);
+    assert.match(found, /guidance\.environmentFeedback\.template.*\{feedback\} or \{detail\}/);
     assert.match(found, /typo/);
   });
 
@@ -81,5 +84,24 @@ void describe("spec.guidance (Agent-RLVR)", () => {
 `),
     ).join("\n");
     assert.match(found, /at least one guidance kind/);
+  });
+});
+
+void describe("spec.evaluation (final evaluation on held-out tasks)", () => {
+  void it("defaults: off, 32 tasks × 4 samples, the training environment, resolved = pass", () => {
+    const e = parseExperimentManifest(manifest("")).spec.evaluation;
+    assert.deepEqual(e, { enabled: false, tasks: 32, samplesPerTask: 4, successThreshold: 1, deadlineMs: 600_000 });
+  });
+
+  void it("takes a held-out task set and names each bad field", () => {
+    const e = parseExperimentManifest(
+      manifest(`  evaluation: { enabled: true, environment: { name: swe, config: { tasks: held-out.jsonl } } }`),
+    ).spec.evaluation;
+    assert.deepEqual(e.environment, { name: "swe", config: { tasks: "held-out.jsonl" } });
+    const found = issues(manifest(`  evaluation: { tasks: 0, samplesPerTask: 2000, deadlineMs: -1, typo: 1 }`)).join(
+      "\n",
+    );
+    for (const key of ["tasks", "samplesPerTask", "deadlineMs"]) assert.match(found, new RegExp(`evaluation\\.${key}`));
+    assert.match(found, /typo/);
   });
 });

@@ -31,6 +31,14 @@ const environmentFeedback = z
       .default(2_000)
       .describe("budget of the feedback text; longer feedback keeps its head; default 2000"),
     maxTests: z.number().int().positive().default(8).describe("failing tests listed at most; default 8"),
+    template: z
+      .string()
+      .min(1)
+      .refine((t) => t.includes("{feedback}") || t.includes("{detail}"), "must contain {feedback} or {detail}")
+      .default("Feedback on your previous attempt:\n{feedback}")
+      .describe(
+        "the guidance message; {feedback} is the failing tests and their messages (or 'Your previous attempt failed: <detail>' without a verifier report), {detail} the outcome detail alone; default 'Feedback on your previous attempt:\\n{feedback}'",
+      ),
   })
   .strict();
 

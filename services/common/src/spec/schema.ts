@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { oniSchema } from "./oni-schema.js";
 import { prmSchema } from "./prm-schema.js";
+import { evaluationSchema } from "./evaluation-schema.js";
 import { guidanceSchema } from "./guidance-schema.js";
 
 // Types only: the schemas themselves are reached through rewardSchema (the public value
@@ -390,6 +391,12 @@ export const learnerSchema = z
     stepTimeoutMs: z.number().int().positive().default(600_000),
     microBatchSequences: z.number().int().positive().default(64),
     checkpointEvery: z.number().int().min(0).default(0).describe("steps between checkpoints; 0: only at the end"),
+    exportTrainedData: z
+      .boolean()
+      .default(false)
+      .describe(
+        "append every trained trajectory (task, step, pass/fail, transcript) to <runDir>/guided-data.jsonl, the data of a test-time reward model (sluice eval); always on with guidance; default false",
+      ),
     ackWaitMs: z
       .number()
       .int()
@@ -585,6 +592,9 @@ export const experimentSpecSchema = z
     guidance: guidanceSchema
       .prefault({})
       .describe("Agent-RLVR guided re-attempts of failed episodes and how the learner trains on them; default off"),
+    evaluation: evaluationSchema
+      .prefault({})
+      .describe("sample the final policy on held-out tasks (best-of-N candidates for sluice eval); default off"),
     inference: inferenceSchema
       .prefault({})
       .describe("where rollouts sample from and how each new policy version reaches it; default the engine"),
