@@ -10,6 +10,7 @@ import {
   scoreDigitAnswer,
 } from "./digits.js";
 import { EnvironmentConfigError } from "../errors.js";
+import { playEnvironment } from "../testing/play-environment.js";
 
 void describe("scoreDigitAnswer", () => {
   const cases: Array<[string | null, number, number]> = [
@@ -33,18 +34,8 @@ void describe("scoreDigitAnswer", () => {
   }
 });
 
-async function play(start: number, answers: Array<string | null>, raw: unknown = {}) {
-  const env = new DigitsEnvironment(start, parseDigitsConfig(raw));
-  const reset = await env.reset();
-  const shown: string[] = [];
-  let done = false;
-  for (const a of answers) {
-    const r = await env.step({ content: a, toolCalls: [] });
-    shown.push(...r.messages.map((m) => m.content ?? ""));
-    done = r.done;
-  }
-  return { env, reset, shown, done, outcome: env.outcome() };
-}
+const play = (start: number, answers: Array<string | null>, raw: unknown = {}) =>
+  playEnvironment(new DigitsEnvironment(start, parseDigitsConfig(raw)), answers);
 
 void describe("digits episodes", () => {
   const cases: Array<{

@@ -12,19 +12,10 @@ import {
   farmEnvironment,
   parseFarmConfig,
 } from "./farm.js";
+import { playEnvironment } from "../testing/play-environment.js";
 
-async function play(target: number, answers: Array<string | null>, raw: unknown = {}) {
-  const env = new FarmEnvironment(target, parseFarmConfig(raw));
-  const reset = await env.reset();
-  const shown: string[] = [];
-  let done = false;
-  for (const a of answers) {
-    const r = await env.step({ content: a, toolCalls: [] });
-    shown.push(...r.messages.map((m) => m.content ?? ""));
-    done = r.done;
-  }
-  return { env, reset, shown, done, outcome: env.outcome() };
-}
+const play = (target: number, answers: Array<string | null>, raw: unknown = {}) =>
+  playEnvironment(new FarmEnvironment(target, parseFarmConfig(raw)), answers);
 
 void describe("classifyFarmAnswer", () => {
   const cases: Array<[string | null, string]> = [

@@ -11,19 +11,10 @@ import {
   recallEnvironment,
   recallLabel,
 } from "./recall.js";
+import { playEnvironment } from "../testing/play-environment.js";
 
-async function play(code: string, answers: Array<string | null>, open = false) {
-  const env = new RecallEnvironment("ab", code, open, parseRecallConfig({ turns: code.length }));
-  const reset = await env.reset();
-  const shown: string[] = [];
-  let done = false;
-  for (const a of answers) {
-    const r = await env.step({ content: a, toolCalls: [] });
-    shown.push(...r.messages.map((m) => m.content ?? ""));
-    done = r.done;
-  }
-  return { reset, shown, done, outcome: env.outcome() };
-}
+const play = (code: string, answers: Array<string | null>, open = false) =>
+  playEnvironment(new RecallEnvironment("ab", code, open, parseRecallConfig({ turns: code.length })), answers);
 
 void describe("recall episodes", () => {
   void it("shows only the label: nothing in the prompt gives the code away", async () => {
