@@ -152,7 +152,7 @@ if (runs.has("control") && guided) {
     m.spec.rollout.maxConcurrentEpisodes,
     m.spec.rollout.groupSize * m.spec.rollout.groupsPerStep,
   );
-  results.push(await runOne(`control (G=${m.spec.rollout.groupSize})`, m));
+  results.push(await runOne(`control-g${m.spec.rollout.groupSize}`, m));
 }
 const ctx = context ?? base.spec.guidance.context;
 process.stdout.write(`guidance-toy: ${SPEC} (context ${ctx}), seed ${base.spec.seed}\n`);

@@ -28,10 +28,10 @@ export const EVAL_USAGE = `usage: sluice eval --data FILE [--candidates FILE] [-
                 held-out task; without it, the data's tasks are split and their first attempts are the candidates
   --n           candidates per task (at most N); default 4
   --test-frac   without --candidates: share of tasks held out for selection; default 0.5
-  --steps      reward-model training steps; default 60
-  --batch      examples per step; default 32
-  --seed       split, batching and model seed; default 0
-  --engine     a running engine's gRPC address; default: start the tiny CPU engine
+  --steps       reward-model training steps; default 2000
+  --batch       examples per step; default 64
+  --seed        split, batching and model seed; default 0
+  --engine      a running engine's gRPC address; default: start the tiny CPU engine
 `;
 
 /** One line of guided-data.jsonl (services/learner/src/guided-export.ts). */
@@ -229,8 +229,8 @@ export async function runEval(argv: readonly string[]): Promise<number> {
       candidates: { type: "string" },
       n: { type: "string", default: "4" },
       "test-frac": { type: "string", default: "0.5" },
-      steps: { type: "string", default: "60" },
-      batch: { type: "string", default: "32" },
+      steps: { type: "string", default: "2000" },
+      batch: { type: "string", default: "64" },
       seed: { type: "string", default: "0" },
       engine: { type: "string" },
       json: { type: "boolean", default: false },
