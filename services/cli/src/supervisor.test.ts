@@ -300,7 +300,10 @@ void test("each restart runs the component's next incarnation when a respec is g
   const log = join(dir, "incarnated.log");
   sup.start(node("incarnated", body));
   for (const n of [1, 2]) {
-    await sleep(200);
+    // Kill each incarnation only once it has printed: a loaded machine may take longer than any
+    // fixed pause to start node.
+    const printed = `identity r${n - 1}`;
+    await waitFor(() => (readFileSync(log, "utf8").includes(printed) ? true : undefined), 10_000, printed);
     process.kill(sup.current("incarnated")?.pid ?? -1, "SIGKILL");
     await waitFor(() => (restarts.length >= n ? true : undefined), 5_000, `restart ${n}`);
   }
