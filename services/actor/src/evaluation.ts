@@ -2,6 +2,7 @@ import {
   EVAL_TASK_OFFSET,
   contracts,
   errorMessage,
+  passedTests,
   sleep,
   type ExperimentSpec,
   type KV,
@@ -39,7 +40,7 @@ export type EvaluationResult = "passed" | "failed" | "infra";
 
 export function evaluationResult(t: contracts.Trajectory, successThreshold: number): EvaluationResult {
   if (t.failure !== FailureKind.FAILURE_KIND_NONE) return "infra";
-  return (t.outcome?.score ?? 0) >= successThreshold ? "passed" : "failed";
+  return passedTests(t, successThreshold) ? "passed" : "failed";
 }
 
 export interface EvaluationSummary {

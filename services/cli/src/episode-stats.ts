@@ -31,13 +31,18 @@ const bump = (m: Record<string, number>, k: string): void => {
   m[k] = (m[k] ?? 0) + 1;
 };
 
+/** A failure kind without its FAILURE_KIND_ prefix (NONE for a usable episode). */
+export function failureName(kind: contracts.FailureKind): string {
+  return contracts.failureKindToJSON(kind).replace(/^FAILURE_KIND_/, "");
+}
+
 /** Tallies one trajectory into the stats. */
 export function tallyTrajectory(stats: EpisodeStats, t: contracts.Trajectory): void {
   stats.count++;
   bump(stats.done_reasons, t.doneReason || "none");
   const level = contracts.outcomeLevelToJSON(t.outcome?.level ?? 0).replace(/^OUTCOME_LEVEL_/, "");
   bump(stats.outcome_levels, level);
-  bump(stats.failures, contracts.failureKindToJSON(t.failure).replace(/^FAILURE_KIND_/, ""));
+  bump(stats.failures, failureName(t.failure));
   const round = (stats.by_guidance_round[String(t.guidanceRound ?? 0)] ??= { count: 0, resolved: 0 });
   round.count++;
   if (level === "RESOLVED") round.resolved++;

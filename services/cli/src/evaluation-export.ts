@@ -2,11 +2,13 @@ import { writeFileSync } from "node:fs";
 import {
   contracts,
   experimentSubjects,
+  passedTests,
   sleep,
   unguidedTranscript,
   type EvaluationConfig,
   type NatsHandles,
 } from "@sluice/common";
+import { failureName } from "./episode-stats.js";
 import { readSubject, subjectMessages } from "./stream-reader.js";
 
 const { FailureKind } = contracts;
@@ -49,9 +51,9 @@ export function evaluationSample(t: contracts.Trajectory, successThreshold: numb
     trajectory_id: t.trajectoryId,
     group_id: t.groupId,
     guidance_round: 0,
-    passed: valid && (t.outcome?.score ?? 0) >= successThreshold,
+    passed: passedTests(t, successThreshold),
     score: t.outcome?.score ?? 0,
-    failure: valid ? "" : contracts.failureKindToJSON(t.failure).replace(/^FAILURE_KIND_/, ""),
+    failure: valid ? "" : failureName(t.failure),
     policy_version: t.admittedPolicyVersion,
     text: unguidedTranscript(t),
   };

@@ -80,6 +80,7 @@ void describe("@sluice/common public exports", () => {
       "parseExperimentManifest",
       "parseTask",
       "parseTaskText",
+      "passedTests",
       "readBoundedBody",
       "referenceModelName",
       "requestLabelSnapshot",

@@ -42,3 +42,4 @@ export * from "./nats/consumer-pump.js";
 export * from "./nats/label-snapshot.js";
 export * as contracts from "./contracts.js";
 export * from "./transcript.js";
+export * from "./passed.js";

@@ -1,4 +1,4 @@
-import { contracts, packFloat32 } from "@sluice/common";
+import { contracts, packFloat32, passedTests } from "@sluice/common";
 import type { Ackable, ReadyGroup } from "./group-buffer.js";
 import { buildWithContext, type GuidedContextMode } from "./guided-sequence.js";
 
@@ -13,10 +13,6 @@ export interface DpoPair {
 const byId = (a: contracts.Trajectory, b: contracts.Trajectory): number =>
   a.trajectoryId < b.trajectoryId ? -1 : a.trajectoryId > b.trajectoryId ? 1 : 0;
 
-function passed(t: contracts.Trajectory, threshold: number): boolean {
-  return t.failure === FailureKind.FAILURE_KIND_NONE && (t.outcome?.score ?? 0) >= threshold;
-}
-
 /**
  * (guided success, failure) pairs of the same task (Agent-RLVR's DPO update, arXiv 2506.11425):
  * within each group, every guided re-attempt that passed is paired with the failed attempt it
@@ -30,10 +26,10 @@ export function guidedDpoPairs<M extends Ackable>(groups: readonly ReadyGroup<M>
   for (const g of ordered) {
     const members = g.valid.map((s) => s.scored.trajectory!).sort(byId);
     const failures = members
-      .filter((t) => t.failure === FailureKind.FAILURE_KIND_NONE && !passed(t, threshold))
+      .filter((t) => t.failure === FailureKind.FAILURE_KIND_NONE && !passedTests(t, threshold))
       .sort((a, b) => (a.guidanceRound ?? 0) - (b.guidanceRound ?? 0) || byId(a, b));
     const used = new Set<string>();
-    for (const chosen of members.filter((t) => t.guidance.length > 0 && passed(t, threshold))) {
+    for (const chosen of members.filter((t) => t.guidance.length > 0 && passedTests(t, threshold))) {
       const parent = failures.find(
         (f) => f.trajectoryId === chosen.guidedFromTrajectoryId && !used.has(f.trajectoryId),
       );

@@ -1,9 +1,7 @@
 import { appendFileSync, mkdirSync } from "node:fs";
 import { dirname } from "node:path";
-import { contracts, unguidedTranscript } from "@sluice/common";
+import { contracts, passedTests, unguidedTranscript } from "@sluice/common";
 import type { Ackable, ReadyGroup } from "./group-buffer.js";
-
-const { FailureKind } = contracts;
 
 /**
  * One line of the guidance-augmented data set (Agent-RLVR §3.4, arXiv 2506.11425: a test-time
@@ -40,7 +38,7 @@ export function guidedDataRecord(
     guidance_round: t.guidanceRound ?? 0,
     guided_from: t.guidedFromTrajectoryId ?? "",
     guidance_kinds: [...new Set(t.guidance.map((g) => g.kind))],
-    passed: t.failure === FailureKind.FAILURE_KIND_NONE && (t.outcome?.score ?? 0) >= successThreshold,
+    passed: passedTests(t, successThreshold),
     score: t.outcome?.score ?? 0,
     reward: s.reward,
     text: unguidedTranscript(t),

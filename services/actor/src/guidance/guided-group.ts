@@ -1,4 +1,4 @@
-import { contracts, errorMessage, unpackInt32, type Logger } from "@sluice/common";
+import { contracts, errorMessage, passedTests, unpackInt32, type Logger } from "@sluice/common";
 import type { ChatMessage } from "../chat-types.js";
 import type { Task } from "../environment.js";
 import { insertionSpan } from "./token-span.js";
@@ -57,9 +57,7 @@ export interface GuidedGroupResult {
 }
 
 /** VALIDATE: unit tests pass (score ≥ threshold) on an attempt without infrastructure failure. */
-export function passed(t: contracts.Trajectory, threshold: number): boolean {
-  return t.failure === FailureKind.FAILURE_KIND_NONE && (t.outcome?.score ?? 0) >= threshold;
-}
+export const passed = passedTests;
 
 /** A failed attempt that carries a learning signal (infra failures are never guided: nothing to say). */
 function failedValidly(t: contracts.Trajectory, threshold: number): boolean {
